@@ -166,7 +166,8 @@ def load_checkpoint(path: Path) -> dict:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:
-        raise CheckpointError(f"{path}: cannot be loaded ({type(err).__name__}: {err}). "
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise CheckpointError(f"{path}: cannot be loaded as a banlib checkpoint ({type(err).__name__}: {first}). "
                               f"Delete it to train from scratch.") from None
 
 

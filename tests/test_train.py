@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+import torch
+
+from banlib.train import (CheckpointError, SpectrogramSet, TrainConfig, augment_batch, confusion, predict,
+                          train)
+
+
+def _toy(n_per_class=8, classes=3, seed=0):
+    """Spectrograms in which class k has energy in mel band group k."""
+    g = np.random.default_rng(seed)
+    specs, labels = [], []
+    for k in range(classes):
+        for _ in range(n_per_class):
+            x = g.normal(0, 0.3, (64, 80)).astype(np.float32)
+            x[k * 16:(k + 1) * 16] += 2.0
+            specs.append(x)
+            labels.append(k)
+    return SpectrogramSet(specs, np.array(labels), [str(i) for i in range(len(labels))])
+
+
+CFG = dict(widths=(4, 8, 8, 8), batch_size=8, crop_frames=32, lr=3e-3, seed=1)
+
+
+def _state(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_resume_after_interruption_gives_identical_weights(tmp_path):
+    data = {"train": _toy(), "val": _toy(2, seed=1)}
+    full, hist_full = train(TrainConfig(epochs=3, **CFG), data, tmp_path / "a", progress=False)
+    train(TrainConfig(epochs=3, **CFG), data, tmp_path / "b", progress=False, stop_after=1)
+    resumed, hist_resumed = train(TrainConfig(epochs=3, **CFG), data, tmp_path / "b", progress=False)
+    a, b = _state(full), _state(resumed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert hist_full == hist_resumed and len(hist_full) == 3
+    assert len((tmp_path / "b" / "metrics.jsonl").read_text().splitlines()) == 3
+
+
+def test_learns_the_toy_task(tmp_path):
+    data = {"train": _toy(), "val": _toy(4, seed=2)}
+    model, hist = train(TrainConfig(epochs=12, **CFG), data, tmp_path, progress=False)
+    acc = (predict(model, data["val"], 32).argmax(1) == data["val"].labels).mean()
+    assert acc > 0.6, hist
+
+
+def test_corrupt_checkpoint_gives_a_clear_error(tmp_path):
+    (tmp_path / "checkpoint.pt").write_bytes(b"\x80\x04 not a checkpoint")
+    with pytest.raises(CheckpointError, match=r"(?s)checkpoint\.pt: cannot be loaded.*Delete it"):
+        train(TrainConfig(epochs=1, **CFG), {"train": _toy()}, tmp_path, progress=False)
+
+
+def test_checkpoint_of_another_config_is_refused(tmp_path):
+    data = {"train": _toy()}
+    train(TrainConfig(epochs=1, **CFG), data, tmp_path, progress=False)
+    other = dict(CFG, lr=1e-2)
+    with pytest.raises(CheckpointError, match="another configuration"):
+        train(TrainConfig(epochs=2, **other), data, tmp_path, progress=False)
+
+
+def test_augmentation_is_deterministic_and_keeps_shape():
+    specs = _toy().specs
+    a = augment_batch(specs, [0, 5], 32, np.random.default_rng(3))
+    b = augment_batch(specs, [0, 5], 32, np.random.default_rng(3))
+    assert a.shape == (2, 1, 64, 32) and np.array_equal(a, b)
+
+
+def test_confusion_rows_sum_to_one():
+    m = confusion(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 2]), n=3)
+    assert m.tolist() == [[0.5, 0.5, 0], [0, 1, 0], [0, 0, 1]]
