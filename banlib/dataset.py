@@ -7,7 +7,6 @@ below check what they read and fail with messages that name the file and the fix
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -263,6 +262,3 @@ def voxel_table(source: DataSource, subject: str) -> pd.DataFrame | None:
         return None
     return pd.read_csv(path, sep="\t")
 
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").lower() in {"1", "true", "yes"}

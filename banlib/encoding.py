@@ -34,12 +34,6 @@ def delay(X_runs: np.ndarray, delays: tuple[int, ...] = (2, 3, 4)) -> np.ndarray
     return out
 
 
-def zscore_columns(A: np.ndarray) -> np.ndarray:
-    A = np.asarray(A, dtype=np.float32)
-    sd = A.std(axis=0)
-    return ((A - A.mean(axis=0)) / np.where(sd > 0, sd, 1)).astype(np.float32)
-
-
 def pearson_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Pearson r between matching columns of ``a`` and ``b`` (n, V) -> (V,); 0 where undefined."""
     a = np.asarray(a, dtype=np.float64)

@@ -89,8 +89,9 @@ def zenodo_files(record_json: dict, subjects) -> list[dict]:
     return out
 
 
-def md5sum(path: Path, block: int = 1 << 22) -> str:
-    h = hashlib.md5()
+def file_digest(path: Path, algorithm: str, block: int = 1 << 22) -> str:
+    """Hex digest of a file (``"md5"``, ``"sha256"``), read in blocks."""
+    h = hashlib.new(algorithm)
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(block), b""):
             h.update(chunk)
@@ -118,18 +119,10 @@ def fetch_derivatives(dest: str | Path, subjects=SUBJECTS) -> Path:
         archive = f["key"].endswith((".zip", ".tar.gz", ".tgz"))
         _run(["datalad", "download-url", "-d", str(work), "-m", f"Zenodo {ZENODO_RECORD}: {f['key']}",
               "--path", f["key"], *(["--archive"] if archive else []), f["url"]])
-        if f["md5"] and not archive and md5sum(target) != f["md5"]:
+        if f["md5"] and not archive and file_digest(target, "md5") != f["md5"]:
             _run(["datalad", "drop", "-d", str(work), "--reckless", "kill", f["key"]])
             raise FetchError(f"{target}: md5 differs from Zenodo's {f['md5']}; dropped. Retry the fetch.")
     return final if work == final else _finish(work, final)
-
-
-def sha256sum(path: Path, block: int = 1 << 22) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(block), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def fetch_gtzan(dest: str | Path, url: str | None = None, sha256: str | None = GTZAN_SHA256) -> Path:
@@ -149,7 +142,7 @@ def fetch_gtzan(dest: str | Path, url: str | None = None, sha256: str | None = G
     _run(["datalad", "create", str(tmp)])
     name = Path(urlparse(url).path).name or "genres.tar.gz"
     _run(["datalad", "download-url", "-d", str(tmp), "--path", name, url])
-    if sha256 and sha256sum(tmp / name) != sha256:
+    if sha256 and file_digest(tmp / name, "sha256") != sha256:
         shutil.rmtree(tmp, ignore_errors=True)
         raise FetchError(f"{url}: sha256 differs from the known GTZAN archive; nothing kept. "
                          f"Use another mirror with --url.")

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-
 from .provenance import stamp
 
 
@@ -27,6 +25,3 @@ def heatmap(ax, matrix, labels, title: str, fmt: str = ".2f", cmap: str = "virid
     ax.set_title(title)
     return ax
 
-
-def close(fig):
-    plt.close(fig)

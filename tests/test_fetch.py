@@ -36,3 +36,12 @@ def test_zenodo_file_selection():
     ]}
     keys = [f["key"] for f in fetch.zenodo_files(record, ["sub-002"])]
     assert keys == ["sub-002_Resp_Training.npy", "README.md"]
+
+
+def test_file_digest_matches_hashlib(tmp_path):
+    import hashlib
+
+    p = tmp_path / "f.bin"
+    p.write_bytes(b"abc" * 100_000)
+    assert fetch.file_digest(p, "md5", block=1000) == hashlib.md5(p.read_bytes()).hexdigest()
+    assert fetch.file_digest(p, "sha256") == hashlib.sha256(p.read_bytes()).hexdigest()
