@@ -9,6 +9,11 @@ DATA_DIR = Path(os.environ.get("BANLIB_TEST_DATA", REPO / "data"))
 
 
 @pytest.fixture(scope="session")
+def data_dir():
+    return DATA_DIR
+
+
+@pytest.fixture(scope="session")
 def quick_twin():
     """The quick twin (seed 0), generated once and shared with `make book`."""
     from banlib.twin import open_or_make

@@ -67,10 +67,11 @@ def test_broken_cross_reference_fails_the_build(tmp_path):
 
 
 @pytest.mark.e2e
-def test_whole_book_on_the_quick_twin(quick_twin, tmp_path_factory):
+def test_whole_book_on_the_quick_twin(quick_twin, data_dir):
     """Every notebook through papermill on the quick twin, then the strict HTML build."""
     out = REPO / "build" / "test-book"
-    index = book.run("twin", "quick", 0, out=out, data_dir=quick_twin.bids_root.parent.parent)
+    index = book.run("twin", "quick", 0, out=out, data_dir=data_dir)
+    assert not (REPO / "twin").exists()                     # the shared twin was reused, not remade
     html = index.parent
     toc = (REPO / "book" / "_toc.yml").read_text()
     for stem in ["intro", "rerun", "methods"] + [p.stem for p in book.notebooks()]:
