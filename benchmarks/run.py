@@ -140,7 +140,8 @@ def bench_twin_full() -> dict:
     t = time.perf_counter()
     subprocess.run([sys.executable, "-m", "banlib", "twin", "--profile", "full", "--out", str(target)], check=True)
     wall = time.perf_counter() - t
-    size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+    # regular files only: annexed files are symlinks into .git/annex, counted once there
+    size = sum(p.lstat().st_size for p in target.rglob("*") if p.is_file() and not p.is_symlink())
     return {"wall_s": wall, "size_gb": size / 1e9}
 
 
