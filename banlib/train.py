@@ -25,7 +25,7 @@ import pandas as pd
 import torch
 from torch.nn import functional as F
 
-from .audio import gtzan_filtered_split, read_many, stimulus_clips
+from .audio import gtzan_files, gtzan_filtered_split, read_many, stimulus_clips
 from .config import GENRES, rng
 from .dataset import DataSource, clip_table
 from .features import log_mel
@@ -78,8 +78,7 @@ def prepare_data(source: DataSource, split: str = "random", seed: int = 0) -> di
     ``fmri_test`` set: the 60 fMRI test stimuli as played (15-s cuts)."""
     clips = clip_table(source)
     test_tracks = {(g, int(t)) for g, t, s in zip(clips.genre, clips.track, clips.split) if s == "Test"}
-    paths = sorted(p for g in GENRES for p in (source.gtzan_root / "genres" / g).glob(f"{g}.000[0-9][0-9].wav"))
-    items = [(p, p.name.split(".")[0], int(p.name.split(".")[1])) for p in paths]
+    items = [(p, p.name.split(".")[0], int(p.name.split(".")[1])) for p in gtzan_files(source.gtzan_root)]
     items = [it for it in items if (it[1], it[2]) not in test_tracks]
     if split == "filtered":
         fsplit = gtzan_filtered_split()

@@ -28,6 +28,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .. import __version__
+from ..audio import stimulus_clips
 from ..config import (CLIP_SECONDS, GENRES, N_TEST_RUNS, N_TRAINING_RUNS, REAL_N_VOXELS, SAMPLE_RATE,
                       SUBJECTS, TEST_REPEATS, TR, get_profile, rng)
 from ..dataset import DataSource, clip_grid, clip_table
@@ -237,7 +238,6 @@ def make_twin(out: str | Path, profile: str = "quick", seed: int = 0, subjects=S
         tracks = sorted(set(zip(clips.genre, clips.track.astype(int))) | {CORRUPT_TRACK})
     render_audio(tmp / "stimuli" / "gtzan", tracks, seed, workers)
 
-    from ..audio import stimulus_clips
     stimuli = stimulus_clips(source, clips)
     acoustic = brain.orthogonalise_genre(acoustic_features(stimuli, len(clips)), clips.genre)
     truth = tmp / "derivative" / "twin_truth"
