@@ -100,11 +100,12 @@ def prepare_data(source: DataSource, split: str = "random", seed: int = 0) -> di
         out[part] = SpectrogramSet(_specs(waves[it[0]] for it in chosen),
                                    np.array([GENRES.index(it[1]) for it in chosen]),
                                    [it[0].stem for it in chosen], skipped=skipped)
-    test_clips = clips[clips.split == "Test"]
-    stim = stimulus_clips(source, test_clips.reset_index(drop=True))
+    test_clips = clips[clips.split == "Test"].reset_index(drop=True)
+    stim = stimulus_clips(source, test_clips)
+    read = test_clips.iloc[sorted(stim)]          # names, labels and specs of the clips actually read
     out["fmri_test"] = SpectrogramSet(_specs(stim[i] for i in sorted(stim)),
-                                      np.array([GENRES.index(g) for g in test_clips.genre.iloc[sorted(stim)]]),
-                                      [f"{g}.{t:05d}" for g, t in zip(test_clips.genre, test_clips.track)])
+                                      np.array([GENRES.index(g) for g in read.genre]),
+                                      [f"{g}.{t:05d}" for g, t in zip(read.genre, read.track)])
     all_train = np.concatenate([s.ravel() for s in out["train"].specs])
     mean, sd = float(all_train.mean()), float(all_train.std())
     for s in out.values():

@@ -68,3 +68,23 @@ def test_augmentation_is_deterministic_and_keeps_shape():
 def test_confusion_rows_sum_to_one():
     m = confusion(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 2]), n=3)
     assert m.tolist() == [[0.5, 0.5, 0], [0, 1, 0], [0, 0, 1]]
+
+
+def test_fmri_test_names_stay_aligned_when_a_stimulus_is_skipped(quick_twin, monkeypatch):
+    import banlib.train as tr
+    from banlib.config import GENRES
+
+    real = tr.stimulus_clips
+
+    def drop_third(source, clips):
+        out = real(source, clips)
+        out.pop(3)
+        return out
+
+    monkeypatch.setattr(tr, "stimulus_clips", drop_third)
+    d = tr.prepare_data(quick_twin)["fmri_test"]
+    assert len(d.specs) == len(d.names) == len(d.labels) == 59
+    assert [n.split(".")[0] for n in d.names] == [GENRES[k] for k in d.labels]
+    test = tr.clip_table(quick_twin).query("split == 'Test'").reset_index(drop=True)
+    assert f"{test.genre[3]}.{test.track[3]:05d}" not in d.names
+    assert d.names[3] == f"{test.genre[4]}.{test.track[4]:05d}"
