@@ -4,7 +4,9 @@
   training set's mean and sd; random crops of ``crop_frames`` (~3 s).
 * Augmentation (label-preserving, Section V-C), applied to the spectrogram: start shift (random
   crop), speed change (time-stretch of the crop by 0.9-1.1), pitch change (shift by up to 2 mel
-  bands, an approximation of a pitch shift), additive noise (white, 20-40 dB below the crop's power).
+  bands, an approximation of a pitch shift), additive Gaussian noise on the standardised log-mel
+  values with sd = 3 * sd(crop) * 10**(-u / 20), u drawn from 20-40 (a "dB below" scale on log values,
+  not a signal-to-noise ratio on the waveform).
 * Loss: cross-entropy plus L2 on all parameters (Eq. 1-3), written into the loss, not the optimiser.
 * Data: tracks that are not fMRI test stimuli; ``split="filtered"`` uses the fault-filtered split.
 * Deterministic: every epoch draws its order and augmentations from ``rng(seed, "train", epoch)``,
