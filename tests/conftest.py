@@ -14,11 +14,11 @@ def data_dir():
 
 
 @pytest.fixture(scope="session")
-def quick_twin():
+def quick_twin(data_dir):
     """The quick twin (seed 0), generated once and shared with `make book`."""
     from banlib.twin import open_or_make
 
-    return open_or_make("twin", DATA_DIR, "quick", 0)
+    return open_or_make("twin", data_dir, "quick", 0)
 
 
 @pytest.fixture(scope="session")
