@@ -54,11 +54,12 @@ class Profile:
     n_roi_repeats: int           # resamplings in ROI selection
     train_epochs: int            # BAN training epochs
     all_gtzan_tracks: bool       # twin: render all 100 tracks per genre, or only the 54 used
+    widths: tuple = (64, 128, 256, 512)   # BAN channels per area (A1, Belt, PB, T2/T3)
 
 
 PROFILES = {
     "quick": Profile("quick", voxel_fraction=1 / 30, n_roi_repeats=100, train_epochs=8,
-                     all_gtzan_tracks=False),
+                     all_gtzan_tracks=False, widths=(16, 32, 64, 128)),
     "full": Profile("full", voxel_fraction=1.0, n_roi_repeats=100, train_epochs=60,
                     all_gtzan_tracks=True),
 }

@@ -102,10 +102,11 @@ def prepare_data(source: DataSource, split: str = "random", seed: int = 0) -> di
         out[part] = SpectrogramSet(_specs(waves[it[0]] for it in chosen),
                                    np.array([GENRES.index(it[1]) for it in chosen]),
                                    [it[0].stem for it in chosen], skipped=skipped)
-    test_clips = clips[clips.split == "Test"].reset_index(drop=True)
-    stim = stimulus_clips(source, test_clips)
-    read = test_clips.iloc[sorted(stim)]          # names, labels and specs of the clips actually read
-    out["fmri_test"] = SpectrogramSet(_specs(stim[i] for i in sorted(stim)),
+    # cut every stimulus so all share one RMS target, as in the experiment (and in banlib.activations)
+    stim = stimulus_clips(source, clips)
+    rows = [i for i in np.nonzero((clips.split == "Test").to_numpy())[0] if i in stim]
+    read = clips.iloc[rows]                       # names, labels and specs of the clips actually read
+    out["fmri_test"] = SpectrogramSet(_specs(stim[i] for i in rows),
                                       np.array([GENRES.index(g) for g in read.genre]),
                                       [f"{g}.{t:05d}" for g, t in zip(read.genre, read.track)])
     all_train = np.concatenate([s.ravel() for s in out["train"].specs])
@@ -173,6 +174,21 @@ def load_checkpoint(path: Path) -> dict:
                               f"Delete it to train from scratch.") from None
 
 
+def load_trained(config: TrainConfig, out_dir: str | Path):
+    """``(model, history, (input_mean, input_sd))`` from a finished run in ``out_dir``, or None
+    when there is none (no checkpoint, fewer epochs than ``config.epochs``, another config)."""
+    path = Path(out_dir) / "checkpoint.pt"
+    if not path.exists():
+        return None
+    state = load_checkpoint(path)
+    if state.get("config_key") != config.key() or int(state["epoch"]) < config.epochs or "input_mean" not in state:
+        return None
+    model = build_model(config.model, widths=config.widths, passes=config.passes)
+    model.load_state_dict(state["model"])
+    model.eval()
+    return model, json.loads(state["history"]), (float(state["input_mean"]), float(state["input_sd"]))
+
+
 def _dist():
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not torch.distributed.is_initialized():
@@ -238,16 +254,10 @@ def train(config: TrainConfig, data: dict[str, SpectrogramSet], out_dir: str | P
         if rank == 0:
             save_checkpoint(ckpt_path, {"model": model.state_dict(), "optimizer": opt.state_dict(),
                                         "epoch": epoch + 1, "config_key": config.key(),
-                                        "history": json.dumps(history)})
+                                        "history": json.dumps(history),
+                                        "input_mean": float(train_set.mean), "input_sd": float(train_set.sd)})
             (out_dir / "metrics.jsonl").write_text("".join(json.dumps(h) + "\n" for h in history))
     return model, history
-
-
-def confusion(true: np.ndarray, pred: np.ndarray, n: int = len(GENRES)) -> np.ndarray:
-    """Row-normalised confusion matrix (rows = true class)."""
-    m = np.zeros((n, n))
-    np.add.at(m, (true, pred), 1)
-    return m / np.maximum(m.sum(1, keepdims=True), 1)
 
 
 def parameter_count(model) -> int:

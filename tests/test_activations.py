@@ -1,0 +1,20 @@
+import numpy as np
+import torch
+
+from banlib.activations import area_activations
+from banlib.models import build_model
+
+
+def test_activations_per_tr_from_the_last_pass_and_hooks_removed():
+    torch.manual_seed(0)
+    model = build_model("BAN", widths=(4, 4, 8, 8)).eval()
+    specs = np.random.default_rng(0).normal(size=(3, 64, 646)).astype(np.float32)
+    acts = area_activations(model, specs, batch_size=2)
+    # A1: 4 channels x 16 mel rows; T2T3: 8 channels x 2 rows; 10 TRs per clip
+    assert acts["A1"].shape == (3, 10, 64) and acts["T2T3"].shape == (3, 10, 16)
+    assert all(len(m._forward_hooks) == 0 for m in model.areas().values())
+    with torch.no_grad():
+        x = torch.from_numpy(specs[:1, None])
+        out = model.T2T3(model.PB(model.Belt(model.A1(x)))).numpy()[0]     # the area's final state
+    whole = out.reshape(16, -1).mean(axis=1)
+    np.testing.assert_allclose(acts["T2T3"][0].mean(axis=0), whole, rtol=0.05, atol=1e-4)

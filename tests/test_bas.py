@@ -1,0 +1,45 @@
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from banlib.bas import (behavioural_score, brain_like_score, cortical_scores, network_modules,
+                        structural_similarity)
+from banlib.models import build_model
+
+
+def test_modules_and_structural_similarity():
+    assert network_modules(build_model("BAN", widths=(4, 4, 4, 4))) == 4
+    assert network_modules(build_model("feedforward", widths=(4, 4, 4, 4))) == 9
+    assert structural_similarity(4) == 1 and structural_similarity(9) == pytest.approx(4 / 9)
+    assert structural_similarity(2) == 0.5
+
+
+def test_bas_is_the_mean_of_scaled_cortical_and_behavioural():
+    assert brain_like_score(0.4, 0.6) == pytest.approx(0.5)
+    assert brain_like_score(0.4, 0.6, 0.5) == pytest.approx(0.4)
+
+
+def test_behavioural_score_aligns_by_clip_and_needs_every_clip():
+    choices = pd.DataFrame({"genre": ["pop", "rock", "jazz"], "track": [1, 2, 3], "choice": ["pop", "metal", "jazz"]})
+    preds = {"jazz.00003": "jazz", "pop.00001": "pop", "rock.00002": "metal"}
+    assert behavioural_score(choices, preds) == 1.0        # the network chose what the listener chose
+    with pytest.raises(KeyError, match="rock.00002"):
+        behavioural_score(choices, {"jazz.00003": "jazz", "pop.00001": "pop"})
+
+
+def test_untrained_network_predicts_acoustic_voxels_better_than_noise(quick_twin):
+    """A1 of a randomly initialised BAN is a bank of random spectro-temporal filters: it should
+    carry the acoustic drive the twin planted, and nothing about the noise voxels."""
+    from banlib.activations import area_activations, clip_spectrograms
+    from banlib.dataset import clip_table, voxel_table
+
+    torch.manual_seed(0)
+    model = build_model("BAN", widths=(8, 16, 32, 64))
+    specs = clip_spectrograms(quick_twin, clip_table(quick_twin), mean=-30.0, sd=20.0)
+    acts = area_activations(model, specs, areas=("A1",))
+    truth = voxel_table(quick_twin, "sub-003").truth.to_numpy()
+    ac = cortical_scores(acts, quick_twin, "sub-003", truth == "acoustic", n_components=20)
+    none = cortical_scores(acts, quick_twin, "sub-003", truth == "none", n_components=20)
+    assert ac.median_r.iloc[0] > 0.1 and ac.median_r.iloc[0] > none.median_r.iloc[0] + 0.1
+    assert abs(none.median_r.iloc[0]) < 0.03
