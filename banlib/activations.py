@@ -65,3 +65,20 @@ def area_activations(model, specs: np.ndarray, areas=AREAS, batch_size: int = 16
         for h in hooks:
             h.remove()
     return {a: np.stack(v).astype(np.float32) for a, v in chunks.items()}
+
+
+@torch.no_grad()
+def genre_outputs(model, specs: np.ndarray, batch_size: int = 16, device: str = "cpu",
+                  clip_seconds: float = CLIP_SECONDS) -> np.ndarray:
+    """BAN's genre probabilities per TR: (n_clips, 10 TRs, 10 genres) float32.
+
+    The decoder (average pool then linear) is applied to T2/T3's output averaged over the
+    frequency rows and the frames of each TR, rather than over the whole clip: the same read-out,
+    on 1.5-s windows.
+    """
+    pooled = area_activations(model, specs, areas=("T2T3",), batch_size=batch_size, device=device,
+                              clip_seconds=clip_seconds)["T2T3"]                   # (n, 10, C * F')
+    channels = model.decoder.linear.in_features
+    per_channel = pooled.reshape(len(pooled), TRS_PER_CLIP, channels, -1).mean(axis=-1)
+    logits = model.decoder.linear(torch.from_numpy(per_channel).to(device)).float()
+    return torch.softmax(logits, dim=-1).cpu().numpy().astype(np.float32)

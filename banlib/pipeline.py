@@ -106,6 +106,26 @@ class Pipeline:
                 "activations": area_activations(model, specs, device=self.device),
                 "predictions": {n: GENRES[k] for n, k in zip(names, prob.argmax(1))}}
 
+    @cached_property
+    def mfcc_features(self) -> np.ndarray:
+        """(540, 10, 32) MFCC-model features of every stimulus as played (:mod:`banlib.mfcc`)."""
+        from .activations import MissingStimuli
+        from .audio import stimulus_clips
+        from .mfcc import clip_mfcc
+
+        waves = stimulus_clips(self.source, self.clips)
+        if len(waves) != len(self.clips):
+            raise MissingStimuli(f"{len(self.clips) - len(waves)} fMRI stimuli could not be read under "
+                                 f"{self.source.gtzan_root}; re-fetch GTZAN (`banlib fetch gtzan`)")
+        return np.stack([clip_mfcc(waves[i]) for i in range(len(self.clips))])
+
+    def genre_features(self, name: str = "BAN") -> np.ndarray:
+        """(540, 10, 10) the network's genre probabilities per TR (:func:`banlib.activations.genre_outputs`)."""
+        from .activations import genre_outputs
+
+        model, _, norm = self.network(name)
+        return genre_outputs(model, self.stimulus_spectrograms(norm), device=self.device)
+
     def roi_mask(self, subject: str) -> np.ndarray:
         """The subject's genre ROI (V,) bool, from the ROI chapter's file or selected now."""
         from .roi import ROISelector, select_roi

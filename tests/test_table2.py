@@ -1,0 +1,71 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from banlib import table2 as t2
+from banlib.atlas import TABLE2_ROIS
+from banlib.claims import PAPER_TABLE2
+
+
+def test_label_means_respect_the_roi_mask():
+    r = np.array([0.1, 0.3, 0.5, 0.7])
+    labels = np.array(["L.HG", "L.HG", "R.HS", "other"])
+    out = t2.label_means(r, labels, mask=np.array([True, False, True, True]))
+    assert out.loc["L.HG", "mean_r"] == 0.1 and out.loc["L.HG", "n"] == 1
+    assert out.loc["R.HS", "mean_r"] == 0.5 and np.isnan(out.loc["L.PT", "mean_r"])
+
+
+def test_summary_and_comparison_with_the_paper():
+    # subjects that reproduce the paper's means exactly: every cell replicated, ranking agrees
+    tables = {}
+    for s in range(5):
+        tables[f"sub-{s}"] = pd.DataFrame({m: {roi: PAPER_TABLE2[roi][m][0] + (s - 2) * 0.001 for roi in TABLE2_ROIS}
+                                           for m in t2.MODELS}).assign(n=10)
+    summary = t2.summarise(tables)
+    comp = t2.compare_with_paper(summary, 5)
+    assert len(comp) == 24 and (comp.verdict == "replicated").all()
+    assert t2.ranking_agreement(summary) == 1.0
+    far = t2.compare_with_paper(summary + 0.2, 5)
+    assert (far.verdict == "not replicated").all()
+
+
+def test_genre_pca_finds_a_planted_contrast():
+    g = np.random.default_rng(0)
+    contrast = np.array([1, 1, -1, -1, 0, 0, 0, 0, 0, 0], float)
+    W = g.normal(size=(300, 1)) * 3 * contrast + 0.1 * g.normal(size=(300, 10))
+    out = t2.genre_pca(W, 2)
+    assert abs(np.corrcoef(out["loadings"][0], contrast)[0, 1]) > 0.99 and out["explained"][0] > 0.8
+    assert out["scores"].shape == (300, 2)
+
+
+def test_delay_averaged_weights():
+    coef = np.arange(2 * 3 * 4, dtype=float).reshape(2 * 3, 4)       # 3 features, 2 delays, 4 voxels
+    w = t2.delay_averaged_weights(coef, 3)
+    assert w.shape == (4, 3) and w[0, 0] == (coef[0, 0] + coef[3, 0]) / 2
+
+
+def test_model_ranking_follows_the_planted_truth(quick_twin):
+    """Genre-planted voxels favour the genre model, acoustic-planted voxels favour MFCC, and in each
+    label the winner follows which kind was planted more often there."""
+    from banlib.dataset import clip_table, voxel_table
+    from banlib.features import genre_onehot
+    from banlib.pipeline import Pipeline
+    from banlib.voxelwise import fit_and_score
+
+    pipe = Pipeline(quick_twin, "quick", 0, "unused")
+    spaces = {"genre": genre_onehot(clip_table(quick_twin).genre), "MFCC": pipe.mfcc_features}
+    sub = "sub-005"
+    vox = voxel_table(quick_twin, sub)
+    r = {m: fit_and_score(quick_twin, sub, f).r for m, f in spaces.items()}
+    truth = vox.truth.to_numpy()
+    assert r["genre"][truth == "genre"].mean() > r["MFCC"][truth == "genre"].mean() + 0.05
+    assert r["MFCC"][truth == "acoustic"].mean() > r["genre"][truth == "acoustic"].mean() + 0.1
+    table = t2.subject_table(r, vox.roi)
+    share = vox.groupby("roi").truth.value_counts(normalize=True).unstack(fill_value=0)
+    decided = 0
+    for roi in TABLE2_ROIS:
+        gap = share.loc[roi, "genre"] - share.loc[roi, "acoustic"]
+        if abs(gap) > 0.15:                    # a clear majority kind
+            decided += 1
+            assert (table.loc[roi, "genre"] > table.loc[roi, "MFCC"]) == (gap > 0), (roi, gap, table.loc[roi])
+    assert decided >= 4
