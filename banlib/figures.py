@@ -14,7 +14,29 @@ def finish(fig, source, name: str | None = None, out_dir: str | Path | None = No
         out.mkdir(parents=True, exist_ok=True)
         for ext in ("png", "svg"):
             fig.savefig(out / f"{name}.{ext}", dpi=150, bbox_inches="tight")
+        _index(out, name, source)
     return fig
+
+
+def _index(out: Path, name: str, source) -> None:
+    """Keep ``<out>/index.json``: every saved figure with its files and provenance line."""
+    import json
+
+    path = out / "index.json"
+    index = json.loads(path.read_text()) if path.exists() else {}
+    index[name] = {"files": [f"{name}.png", f"{name}.svg"], "provenance": stamp(source.label)}
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
+    tmp.replace(path)
+
+
+def figure_index(out_dir) -> list[dict]:
+    """The figures of a book run, from ``index.json``, sorted by name."""
+    import json
+
+    path = Path(out_dir) / "index.json"
+    index = json.loads(path.read_text()) if path.exists() else {}
+    return [{"figure": k, **v} for k, v in sorted(index.items())]
 
 
 def heatmap(ax, matrix, labels, title: str, fmt: str = ".2f", cmap: str = "viridis", vmax=None):

@@ -77,7 +77,7 @@ class Pipeline:
         """(540, 64, frames) standardised log-mel of every stimulus as played; cached per ``norm``."""
         from .activations import clip_spectrograms
 
-        cache = self.__dict__.setdefault("_specs", {})
+        cache = self.__dict__.setdefault("_spectrogram_cache", {})
         if norm not in cache:
             cache[norm] = clip_spectrograms(self.source, self.clips, *norm)
         return cache[norm]
@@ -85,7 +85,7 @@ class Pipeline:
     def responses(self, name: str = "BAN", passes=None) -> dict:
         """A trained network on the 540 stimuli: ``activations`` {area: (540, 10, F)},
         ``predictions`` {clip name: genre} for the 60 test clips, and the ``model``. Cached."""
-        cache = self.__dict__.setdefault("_responses", {})
+        cache = self.__dict__.setdefault("_responses_cache", {})
         key = (name, None if passes is None else tuple(passes))
         if key not in cache:
             cache[key] = self._responses(name, passes)

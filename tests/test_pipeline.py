@@ -24,3 +24,12 @@ def test_roi_mask_is_selected_once_then_read_back(quick_twin, tmp_path, monkeypa
 
     monkeypatch.setattr(banlib.roi, "select_roi", no_selection)
     assert np.array_equal(Pipeline(quick_twin, "quick", 0, tmp_path).roi_mask("sub-004"), first)
+
+
+def test_network_responses_are_cached_per_network(quick_twin, tmp_path, monkeypatch):
+    pipe = Pipeline(quick_twin, "quick", 0, tmp_path)
+    calls = []
+    monkeypatch.setattr(pipe, "_responses", lambda name, passes: calls.append(name) or {"name": name})
+    assert pipe.responses("BAN") is pipe.responses("BAN") and calls == ["BAN"]
+    pipe.responses("feedforward")
+    assert calls == ["BAN", "feedforward"]

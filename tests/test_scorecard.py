@@ -1,0 +1,53 @@
+import json
+
+from banlib.scorecard import build, load_results, tally
+
+
+def _results(**over):
+    values = {
+        "01_data": {"n_clips": 540, "n_training_clips": 480, "n_test_clips": 60, "n_subjects": 5, "n_genres": 10},
+        "02_roi_selection": {f"roi_size_sub-00{i}": n for i, n in zip(range(1, 6), (468, 581, 1593, 473, 529))},
+        "03_train_ban": {"recurrence_grid": {"1/1/1": 0.5, "2/2/4": 0.7}, "recurrence_grid_at_ceiling": False},
+        "04_confusion_bas": {"brain_accuracy_per_genre_mean": {"classical": 1.0, "rock": 0.4},
+                             "brain_confusion_reggae_as_rock": 0.3, "brain_confusion_rock_as_country": 0.3,
+                             "brain_consistency_max_p": 0.001, "brain_decoding_at_ceiling": False,
+                             "bas_BAN": 0.5, "bas_feedforward": 0.4, "best_area": {"BAN": "T2T3"}},
+    }
+    for k, v in over.items():
+        values[k] = v
+    return values
+
+
+def test_nothing_run_means_nothing_testable():
+    card = build({})
+    assert len(card) > 10 and set(card.verdict) == {"not testable"}
+    assert (card.note != "").all()
+
+
+def test_verdicts_follow_the_values():
+    card = build(_results()).set_index("claim")
+    assert card.loc["clips in the experiment", "verdict"] == "replicated"
+    assert card.loc["ROI size, sub-003", "verdict"] == "replicated"
+    assert card.loc["BAN has the highest BAS of the compared networks", "verdict"] == "replicated"
+    assert card.loc["passes 2/2/4 score best in the recurrence grid", "ours"] == "2/2/4"
+    worse = _results(**{"02_roi_selection": {"roi_size_sub-003": 300},
+                        "03_train_ban": {"recurrence_grid": {"1/1/1": 0.9, "2/2/4": 0.7}}})
+    card = build(worse).set_index("claim")
+    assert card.loc["ROI size, sub-003", "verdict"] == "not replicated"
+    assert card.loc["ROI size, sub-001", "verdict"] == "not testable"
+    assert card.loc["passes 2/2/4 score best in the recurrence grid", "verdict"] == "not replicated"
+    assert sum(tally(card.reset_index()).values()) == len(card)
+
+
+def test_table2_not_testable_on_real_derivatives_says_why():
+    card = build(_results(**{"05_table2": {"table2_testable": False}})).set_index("claim")
+    assert card.loc["Table II (24 cells)", "verdict"] == "not testable"
+    assert "no voxel coordinates" in card.loc["Table II (24 cells)", "note"]
+
+
+def test_load_results_reads_every_chapter(tmp_path):
+    for nb in ("01_data", "02_roi_selection"):
+        (tmp_path / f"{nb}.json").write_text(json.dumps({"notebook": nb, "data": "twin", "git_commit": "abc",
+                                                          "values": {"x": 1}}))
+    out = load_results(tmp_path)
+    assert set(out) == {"01_data", "02_roi_selection"} and out["01_data"]["x"] == 1
