@@ -23,19 +23,25 @@ class MissingStimuli(RuntimeError):
     pass
 
 
-def clip_spectrograms(source, clips: pd.DataFrame, mean: float, sd: float) -> np.ndarray:
-    """Standardised log-mel spectrograms of every clip as played: (n_clips, 64, frames) float32.
-
-    ``mean``/``sd`` are the training-set statistics the network was trained with. Every clip
-    must be readable: a missing stimulus would leave a hole in the fMRI design.
-    """
+def played_stimuli(source, clips: pd.DataFrame) -> list[np.ndarray]:
+    """Every clip's 15-s waveform as played, in table order; all must be readable, as a missing
+    stimulus would leave a hole in the fMRI design."""
     waves = stimulus_clips(source, clips)
     missing = sorted(set(range(len(clips))) - set(waves))
     if missing:
         names = [f"{clips.genre.iloc[i]}.{int(clips.track.iloc[i]):05d}.wav" for i in missing[:5]]
         raise MissingStimuli(f"{len(missing)} fMRI stimuli could not be read ({', '.join(names)} ...) under "
                              f"{source.gtzan_root}; re-fetch GTZAN (`banlib fetch gtzan`)")
-    specs = np.stack([log_mel(waves[i]) for i in range(len(clips))])
+    return [waves[i] for i in range(len(clips))]
+
+
+def clip_spectrograms(source, clips: pd.DataFrame, mean: float, sd: float) -> np.ndarray:
+    """Standardised log-mel spectrograms of every clip as played: (n_clips, 64, frames) float32.
+
+    ``mean``/``sd`` are the training-set statistics the network was trained with.
+    """
+    waves = played_stimuli(source, clips)
+    specs = np.stack([log_mel(w) for w in waves])
     return ((specs - mean) / sd).astype(np.float32)
 
 

@@ -109,15 +109,10 @@ class Pipeline:
     @cached_property
     def mfcc_features(self) -> np.ndarray:
         """(540, 10, 32) MFCC-model features of every stimulus as played (:mod:`banlib.mfcc`)."""
-        from .activations import MissingStimuli
-        from .audio import stimulus_clips
+        from .activations import played_stimuli
         from .mfcc import clip_mfcc
 
-        waves = stimulus_clips(self.source, self.clips)
-        if len(waves) != len(self.clips):
-            raise MissingStimuli(f"{len(self.clips) - len(waves)} fMRI stimuli could not be read under "
-                                 f"{self.source.gtzan_root}; re-fetch GTZAN (`banlib fetch gtzan`)")
-        return np.stack([clip_mfcc(waves[i]) for i in range(len(self.clips))])
+        return np.stack([clip_mfcc(w) for w in played_stimuli(self.source, self.clips)])
 
     def genre_features(self, name: str = "BAN") -> np.ndarray:
         """(540, 10, 10) the network's genre probabilities per TR (:func:`banlib.activations.genre_outputs`)."""

@@ -18,3 +18,17 @@ def test_activations_per_tr_from_the_last_pass_and_hooks_removed():
         out = model.T2T3(model.PB(model.Belt(model.A1(x)))).numpy()[0]     # the area's final state
     whole = out.reshape(16, -1).mean(axis=1)
     np.testing.assert_allclose(acts["T2T3"][0].mean(axis=0), whole, rtol=0.05, atol=1e-4)
+
+
+def test_a_missing_stimulus_is_an_error_naming_it(quick_twin, monkeypatch):
+    import pytest
+
+    import banlib.activations as act
+    from banlib.dataset import clip_table
+
+    clips = clip_table(quick_twin).iloc[:3]
+    real = act.stimulus_clips
+    monkeypatch.setattr(act, "stimulus_clips", lambda s, c: {k: v for k, v in real(s, c).items() if k != 1})
+    name = f"{clips.genre.iloc[1]}.{int(clips.track.iloc[1]):05d}.wav"
+    with pytest.raises(act.MissingStimuli, match=name.replace(".", r"\.")):
+        act.played_stimuli(quick_twin, clips)
