@@ -107,7 +107,8 @@ def score_networks(pipe, networks=("BAN", "feedforward", "CORnet-S passes"), bas
     for name in tqdm(networks, desc="networks", disable=not progress):
         out = pipe.responses(name)
         predictions[name] = out["predictions"]
-        structural = structural_similarity(network_modules(out["model"]))
+        modules = network_modules(out["model"])
+        structural = structural_similarity(modules)
         for sub in tqdm(subjects, desc=f"{name}: subjects", leave=False, disable=not progress):
             scores = cortical_scores(out["activations"], source, sub, pipe.roi_mask(sub))
             scores.insert(0, "network", name)
@@ -117,7 +118,7 @@ def score_networks(pipe, networks=("BAN", "feedforward", "CORnet-S passes"), bas
             behaviour.append({"network": name, "subject": sub, "macro_f1": f1})
             c = float(scores.set_index("area").loc[bas_area, "median_r"])
             overall.append({"network": name, "subject": sub, "cortical": c, "behavioural": f1,
-                            "modules": network_modules(out["model"]), "structural": structural,
+                            "modules": modules, "structural": structural,
                             "bas": brain_like_score(c, f1, structural),
                             "bas_without_structure": brain_like_score(c, f1)})
     return {"cortical": pd.concat(cortical, ignore_index=True), "behavioural": pd.DataFrame(behaviour),

@@ -30,6 +30,8 @@ class Pipeline:
         self.source, self.profile, self.seed = source, get_profile(profile), seed
         self.work = Path(work)
         self._requested_device = device
+        self._spectrogram_cache: dict = {}     # per input normalisation
+        self._responses_cache: dict = {}       # per (network, passes)
 
     @cached_property
     def training_data(self):
@@ -77,19 +79,17 @@ class Pipeline:
         """(540, 64, frames) standardised log-mel of every stimulus as played; cached per ``norm``."""
         from .activations import clip_spectrograms
 
-        cache = self.__dict__.setdefault("_spectrogram_cache", {})
-        if norm not in cache:
-            cache[norm] = clip_spectrograms(self.source, self.clips, *norm)
-        return cache[norm]
+        if norm not in self._spectrogram_cache:
+            self._spectrogram_cache[norm] = clip_spectrograms(self.source, self.clips, *norm)
+        return self._spectrogram_cache[norm]
 
     def responses(self, name: str = "BAN", passes=None) -> dict:
         """A trained network on the 540 stimuli: ``activations`` {area: (540, 10, F)},
         ``predictions`` {clip name: genre} for the 60 test clips, and the ``model``. Cached."""
-        cache = self.__dict__.setdefault("_responses_cache", {})
         key = (name, None if passes is None else tuple(passes))
-        if key not in cache:
-            cache[key] = self._responses(name, passes)
-        return cache[key]
+        if key not in self._responses_cache:
+            self._responses_cache[key] = self._responses(name, passes)
+        return self._responses_cache[key]
 
     def _responses(self, name: str, passes) -> dict:
         from .activations import area_activations

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import TEST_REPEATS
+from .config import DROPPED_TRS, TEST_REPEATS, VOLUMES_PER_RUN
 from .dataset import clip_grid, clip_table, load_responses
 from .encoding import RidgeCVEncoder, pearson_columns
 from .features import design_matrix
@@ -31,7 +31,8 @@ def pca_features(clip_features: np.ndarray, train_clips: np.ndarray, n_component
     train = clip_features[train_clips].reshape(-1, f).astype(np.float64)
     mu = train.mean(axis=0)
     _, s, vt = np.linalg.svd(train - mu, full_matrices=False)
-    k = int(min(n_components, int((s > s[0] * 1e-6).sum()) if s.size and s[0] > 0 else 0))
+    rank = int((s > s[0] * 1e-6).sum()) if s.size and s[0] > 0 else 0
+    k = min(n_components, rank)
     if k == 0:
         raise ValueError("features are constant over the training clips: nothing to project")
     # fix the sign of each component so the projection does not depend on the LAPACK build
@@ -75,7 +76,8 @@ def fit_and_score(source, subject: str, clip_features: np.ndarray, voxels=None, 
     Yte = load_responses(source, subject, "Test_Mean")
     sel = slice(None) if voxels is None else np.asarray(voxels)
     Ytr, Yte = np.asarray(Ytr[:, sel]), np.asarray(Yte[:, sel])
-    groups = np.repeat(np.arange(len(Xtr) // 400), 400)
+    rows_per_run = VOLUMES_PER_RUN - DROPPED_TRS
+    groups = np.repeat(np.arange(len(Xtr) // rows_per_run), rows_per_run)
     model = RidgeCVEncoder(alphas).fit(Xtr, Ytr, groups)
     return TestRunScores(model.score(Xte, Yte), model.best_alpha_, model, mu, sd)
 
