@@ -3,7 +3,8 @@
     banlib book --data-source twin --profile quick --seed 0 --out build
 
 writes ``build/notebooks/<nb>.ipynb`` (executed), ``build/results/<nb>.json`` (key numbers),
-``build/figures/`` and the HTML under ``build/_build/html``. Notebook sources are never
+``build/figures/`` and the HTML under ``build/_build/html``. ``build/`` is a DataLad dataset and
+each notebook run a ``datalad run`` commit in it (:mod:`banlib.record`). Notebook sources are never
 written to. A failing notebook stops the run, naming the notebook and the cell; its
 partly executed copy is kept for inspection.
 """
@@ -98,19 +99,32 @@ def build_html(out: Path, strict: bool = True) -> Path:
 
 
 def run(data_source: str = "twin", profile: str = "quick", seed: int = 0, only: str | None = None,
-        out: str | Path = "build", data_dir: str | Path = "data", build: bool = True) -> Path | None:
+        out: str | Path = "build", data_dir: str | Path = "data", build: bool = True,
+        record: bool = True) -> Path | None:
+    """Execute the notebooks in order (each one a ``datalad run`` record in ``out`` unless
+    ``record=False``), then build the HTML."""
     from tqdm.auto import tqdm
+
+    from . import record as rec
 
     out = Path(out).absolute()
     data_dir = Path(data_dir).absolute()
     ensure_data(data_source, data_dir, profile, seed)
     params = {"data_source": data_source, "profile": profile, "seed": seed, "data_dir": str(data_dir)}
+    if record:
+        rec.ensure_dataset(out)
     todo = notebooks(only)
     bar = tqdm(todo, desc="notebooks", unit="nb")
     for nb in bar:
         bar.set_postfix_str(nb.stem)
         t0 = time.time()
-        execute(nb, out, params)
+        if record:
+            try:
+                rec.record_run(nb, out, params, notebooks())
+            except rec.RecordError as err:
+                raise NotebookFailed(str(err)) from None
+        else:
+            execute(nb, out, params)
         tqdm.write(f"  {nb.stem}: {time.time() - t0:.0f} s")
     if not build:
         return None

@@ -1,4 +1,4 @@
-"""Command line: ``banlib book | twin | fetch``."""
+"""Command line: ``banlib book | notebook | check-site | twin | fetch``."""
 from __future__ import annotations
 
 import argparse
@@ -19,6 +19,21 @@ def main(argv=None) -> int:
     b.add_argument("--out", default="build")
     b.add_argument("--data-dir", default="data")
     b.add_argument("--no-html", action="store_true", help="execute only, do not build the HTML")
+    b.add_argument("--no-record", action="store_true",
+                   help="do not record the runs with datalad run (the output folder stays a plain folder)")
+
+    n = sub.add_parser("notebook", help="execute one notebook into an output folder (the command that "
+                                        "`banlib book` records with datalad run)")
+    n.add_argument("path", help="the notebook source, e.g. notebooks/03_train_ban.ipynb")
+    n.add_argument("--data-source", choices=["twin", "openneuro"], default="twin")
+    n.add_argument("--profile", choices=["quick", "full"], default="quick")
+    n.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    n.add_argument("--data-dir", default="data")
+    n.add_argument("--out", default="build")
+
+    c = sub.add_parser("check-site", help="open the built HTML in headless Chromium: pages, images, links")
+    c.add_argument("html", nargs="?", default="build/_build/html")
+    c.add_argument("--screenshots", help="default: <html>/../screenshots")
 
     t = sub.add_parser("twin", help="generate the synthetic twin dataset")
     t.add_argument("--out", help="default: data/twin/<profile>-seed<seed>")
@@ -38,11 +53,15 @@ def main(argv=None) -> int:
 
         try:
             run(args.data_source, args.profile, args.seed, args.only, args.out, args.data_dir,
-                build=not args.no_html)
+                build=not args.no_html, record=not args.no_record)
         except NotebookFailed as err:
             print(f"error: {err}", file=sys.stderr)
             return 1
         return 0
+    if args.cmd == "notebook":
+        return _notebook(args)
+    if args.cmd == "check-site":
+        return _check_site(args)
     if args.cmd == "twin":
         from .dataset import twin_dir
         from .twin import make_twin
@@ -62,6 +81,42 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0
+
+
+def _notebook(args) -> int:
+    from pathlib import Path
+
+    from .book import NotebookFailed, execute
+
+    nb = Path(args.path)
+    if not nb.is_file():
+        print(f"error: {nb.absolute()}: no such notebook", file=sys.stderr)
+        return 2
+    params = {"data_source": args.data_source, "profile": args.profile, "seed": args.seed,
+              "data_dir": str(Path(args.data_dir).absolute())}
+    try:
+        execute(nb, Path(args.out).absolute(), params)
+    except NotebookFailed as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _check_site(args) -> int:
+    from pathlib import Path
+
+    from .sitecheck import BrowserMissing, check_site
+
+    html = Path(args.html)
+    try:
+        report = check_site(html, args.screenshots or html.parent / "screenshots")
+    except (BrowserMissing, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"{len(report.pages)} pages opened, {len(report.screenshots)} screenshots")
+    for problem in report.problems:
+        print(f"  {problem}")
+    return 1 if report.problems else 0
 
 
 if __name__ == "__main__":

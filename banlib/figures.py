@@ -7,13 +7,20 @@ from .provenance import stamp
 
 
 def finish(fig, source, name: str | None = None, out_dir: str | Path | None = None):
-    """Add the data/version footer; save ``<out_dir>/<name>.png`` and ``.svg`` when given."""
+    """Add the data/version footer; save ``<out_dir>/<name>.png`` and ``.svg`` when given.
+
+    The files are byte-identical when the same figure is drawn again (no date in the SVG, element
+    ids salted with the name), so a re-run that changes nothing shows no change.
+    """
+    import matplotlib.pyplot as plt
+
     fig.text(0.5, 0.005, stamp(source.label), ha="center", va="bottom", fontsize=7, color="0.35")
     if name and out_dir:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        for ext in ("png", "svg"):
-            fig.savefig(out / f"{name}.{ext}", dpi=150, bbox_inches="tight")
+        with plt.rc_context({"svg.hashsalt": name}):
+            fig.savefig(out / f"{name}.png", dpi=150, bbox_inches="tight")
+            fig.savefig(out / f"{name}.svg", bbox_inches="tight", metadata={"Date": None})
         _index(out, name, source)
     return fig
 

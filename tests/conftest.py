@@ -28,3 +28,14 @@ def real_metadata():
     from banlib.dataset import DataSource
 
     return DataSource("openneuro", SHARED_METADATA, SHARED_METADATA / "derivative", SHARED_METADATA / "gtzan")
+
+
+@pytest.fixture(scope="session")
+def built_book(quick_twin, data_dir):
+    """The whole book on the quick twin: every notebook through papermill, each run recorded with
+    ``datalad run``, then the strict HTML build. Returns the output folder (a DataLad dataset)."""
+    from banlib import book
+
+    out = REPO / "build" / "test-book"
+    book.run("twin", "quick", 0, out=out, data_dir=data_dir)
+    return out

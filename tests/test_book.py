@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from banlib import book
+from banlib import book, record
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -67,12 +67,11 @@ def test_broken_cross_reference_fails_the_build(tmp_path):
 
 
 @pytest.mark.e2e
-def test_whole_book_on_the_quick_twin(quick_twin, data_dir):
+def test_whole_book_on_the_quick_twin(built_book):
     """Every notebook through papermill on the quick twin, then the strict HTML build."""
-    out = REPO / "build" / "test-book"
-    index = book.run("twin", "quick", 0, out=out, data_dir=data_dir)
+    out = built_book
     assert not (REPO / "twin").exists()                     # the shared twin was reused, not remade
-    html = index.parent
+    html = out / "_build" / "html"
     toc = (REPO / "book" / "_toc.yml").read_text()
     for stem in ["intro", "rerun", "methods"] + [p.stem for p in book.notebooks()]:
         if stem.startswith(("0", "1")):
@@ -89,3 +88,24 @@ def test_whole_book_on_the_quick_twin(quick_twin, data_dir):
         page = (html / "notebooks" / f"{nb.stem}.html").read_text()
         assert "results_path =" not in page and "data_source = " not in page   # parameter cells hidden
         assert "synthetic twin" in page                                       # data source named
+        assert "TqdmWarning" not in page and "it/s]" not in page               # stderr kept off the page
+    assert (out / "figures" / "fig4_confusion_sub-001.png").exists()                # per-subject, stable name
+
+
+@pytest.mark.e2e
+def test_every_notebook_run_is_recorded_and_rerun_reproduces_the_scorecard(built_book):
+    out = built_book
+    runs = {r["message"].split(":")[0]: r for r in record.runs(out)}
+    for nb in book.notebooks():
+        assert nb.stem in runs, f"no datalad run record for {nb.stem}"
+        assert runs[nb.stem]["cmd"].startswith(f"banlib notebook ../../notebooks/{nb.name} --data-source twin")
+        assert f"notebooks/{nb.name}" in runs[nb.stem]["outputs"]
+    assert "results/02_*" in runs["04_confusion_bas"]["inputs"]            # 04 reads 02's ROI masks
+    assert record.git(out, "status", "--porcelain").strip() == ""          # nothing left unsaved
+
+    # the last chapter re-run from its record: the same numbers and figures, byte for byte
+    last = runs["07_scorecard"]["commit"]
+    before = record.git(out, "rev-parse", "HEAD").strip()
+    record.rerun(out, last)
+    changed = record.git(out, "diff", "--name-only", before, "HEAD").split()
+    assert set(changed) <= {"notebooks/07_scorecard.ipynb"}, changed     # only papermill's timings differ
