@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+from . import tools
 from .provenance import REPO
 
 NOTEBOOK_DIR = REPO / "notebooks"
@@ -88,7 +88,7 @@ def stage_site(out: Path) -> Path:
 
 def build_html(out: Path, strict: bool = True) -> Path:
     site = stage_site(out)
-    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(site), "--path-output", str(out)]
+    cmd = [tools.program("jupyter-book"), "build", str(site), "--path-output", str(out)]
     if strict:
         cmd += ["-W", "-n", "--keep-going"]
     proc = subprocess.run(cmd, capture_output=True, text=True)

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import socket
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
+from . import tools
 from .config import OPENNEURO_URL, OPENNEURO_VERSION, SUBJECTS, ZENODO_RECORD
 
 ZENODO_API = f"https://zenodo.org/api/records/{ZENODO_RECORD}"
@@ -40,9 +39,7 @@ def check_network(url: str, what: str, timeout: float = 5.0) -> None:
 
 
 def _run(args, cwd=None) -> str:
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
+    proc = subprocess.run(args, cwd=cwd, env=tools.environment(), capture_output=True, text=True)
     if proc.returncode != 0:
         raise FetchError(f"{' '.join(map(str, args))} failed:\n{proc.stderr.strip()[-2000:]}")
     return proc.stdout

@@ -16,8 +16,9 @@ import contextlib
 import os
 import shlex
 import subprocess
-import sys
 from pathlib import Path
+
+from . import tools
 
 # Never committed: the staged book source and the HTML (rebuilt from the recorded outputs).
 IGNORED = ("_build/", "site/", "*.tmp", ".ipynb_checkpoints/", "__pycache__/")
@@ -27,18 +28,11 @@ class RecordError(RuntimeError):
     pass
 
 
-def _environment() -> dict:
-    """This process's environment with this interpreter's ``bin`` first on PATH, so that the
-    recorded ``banlib`` and the ``git-annex`` that git and DataLad call are the ones beside it."""
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    return env
-
-
 @contextlib.contextmanager
 def _this_environment():
+    """DataLad starts git-annex and the recorded ``banlib`` from PATH: put ours first meanwhile."""
     old = dict(os.environ)
-    os.environ.update(_environment())
+    os.environ.update(tools.environment())
     try:
         yield
     finally:
@@ -49,7 +43,7 @@ def _this_environment():
 def git(out: str | Path, *args: str) -> str:
     """``git -C out args`` (with git-annex reachable); its stdout."""
     return subprocess.run(["git", "-C", str(out), *args], capture_output=True, text=True, check=True,
-                          env=_environment()).stdout
+                          env=tools.environment()).stdout
 
 
 def is_dataset(out: str | Path) -> bool:

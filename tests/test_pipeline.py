@@ -1,5 +1,4 @@
 import numpy as np
-import pytest
 
 import banlib.roi
 from banlib.pipeline import Pipeline, network_tag, work_dir

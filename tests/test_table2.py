@@ -1,6 +1,5 @@
 import numpy as np
 import pandas as pd
-import pytest
 
 from banlib import table2 as t2
 from banlib.atlas import TABLE2_ROIS

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from banlib.dataset import clip_table, voxel_table
+from banlib.dataset import voxel_table
 from banlib.voxelwise import fit_and_score, noise_ceiling, pca_features, split_half_reliability
 
 

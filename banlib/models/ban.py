@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-import torch
 from torch import nn
 from torch.nn import functional as F
 

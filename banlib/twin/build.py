@@ -15,10 +15,8 @@ run never leaves a folder that looks finished. The same seed gives byte-identica
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -27,7 +25,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .. import __version__
+from .. import __version__, tools
 from ..audio import stimulus_clips
 from ..config import (CLIP_SECONDS, GENRES, N_TEST_RUNS, N_TRAINING_RUNS, REAL_N_VOXELS, SAMPLE_RATE,
                       SUBJECTS, TEST_REPEATS, TR, get_profile, rng)
@@ -188,8 +186,7 @@ def write_behaviour(root: Path, subject: str, seed: int, test_events: list[pd.Da
 
 
 def _datalad(args, cwd: Path) -> None:
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env = tools.environment()
     for k, v in (("GIT_AUTHOR_NAME", "banlib twin"), ("GIT_AUTHOR_EMAIL", "twin@banlib.invalid")):
         env.setdefault(k, v)
         env.setdefault(k.replace("AUTHOR", "COMMITTER"), v)
