@@ -46,6 +46,19 @@ def figure_index(out_dir) -> list[dict]:
     return [{"figure": k, **v} for k, v in sorted(index.items())]
 
 
+def stamped_table(frame, source):
+    """A table for the book: ``frame`` (DataFrame or Styler; round it first) with the provenance line
+    (data source, banlib version, git commit) as its caption, so a copied table keeps where it came from."""
+    import numpy as np
+
+    style = frame if hasattr(frame, "set_caption") else frame.style
+    return (style.format(lambda v: f"{v:g}" if isinstance(v, (float, np.floating)) else v, na_rep="–")
+            .set_caption(stamp(source.label))
+            .set_table_styles([{"selector": "caption",
+                                "props": "caption-side: bottom; font-size: 0.75em; color: #595959;"}],
+                              overwrite=False))
+
+
 def heatmap(ax, matrix, labels, title: str, fmt: str = ".2f", cmap: str = "viridis", vmax=None):
     import seaborn as sns
 

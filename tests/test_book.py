@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from banlib import book, record
+from banlib import __version__, book, record
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -89,6 +89,7 @@ def test_whole_book_on_the_quick_twin(built_book):
         assert "results_path =" not in page and "data_source = " not in page   # parameter cells hidden
         assert "synthetic twin" in page                                       # data source named
         assert "TqdmWarning" not in page and "it/s]" not in page               # stderr kept off the page
+        assert f"banlib {__version__} @" in page                              # tables carry provenance
     assert (out / "figures" / "fig4_confusion_sub-001.png").exists()                # per-subject, stable name
 
 

@@ -33,3 +33,19 @@ def test_redrawing_a_figure_gives_the_same_bytes(tmp_path):
         saved.append({ext: (tmp_path / run / f"fig_same.{ext}").read_bytes() for ext in ("png", "svg")})
     assert saved[0] == saved[1]
     assert b"<dc:date>" not in saved[0]["svg"]
+
+
+def test_table_carries_the_provenance_line_and_keeps_the_rounding(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from banlib.figures import stamped_table
+
+    source = DataSource("twin", tmp_path, tmp_path, tmp_path, info={"profile": "quick", "seed": 3})
+    frame = pd.DataFrame({"r": [0.356, np.nan], "n": [468, 12], "label": ["A1", "T2T3"]})
+    html = stamped_table(frame.round(3), source).to_html()
+    assert "synthetic twin (profile quick, seed 3)" in html and "banlib" in html
+    assert ">0.356<" in html and "0.356000" not in html and ">468<" in html and ">A1<" in html
+    assert "–" in html                                            # missing values shown as a dash
+    styled = stamped_table(frame.style.hide(axis="index"), source).to_html()   # a Styler keeps its own styling
+    assert "synthetic twin" in styled
