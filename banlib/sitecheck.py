@@ -135,6 +135,8 @@ def check_site(html_dir: str | Path, screenshots: str | Path | None = None, time
     has pixels, and every link inside the site lands on a file that exists and, for ``#fragment``
     links into a page, on an element with that id. A screenshot of each page goes to ``screenshots``.
     """
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
     from tqdm.auto import tqdm
 
     html_dir = Path(html_dir)
@@ -155,11 +157,16 @@ def check_site(html_dir: str | Path, screenshots: str | Path | None = None, time
             for page in tqdm(pages, desc="pages", unit="page", leave=False):
                 server.current["page"] = page
                 try:
+                    # get() can return while the previous document is still current: mark that one,
+                    # then wait for an unmarked document that reports itself complete
+                    driver.execute_script("window.__previousPage = true;")
                     driver.get(server.base + page)
-                    if not driver.execute_script("return document.readyState === 'complete' && !!document.body"):
-                        report.load_errors.append(f"{page}: document incomplete")
-                        continue
-                except Exception as err:      # a page that times out or crashes the renderer
+                    WebDriverWait(driver, timeout_s).until(lambda d: d.execute_script(
+                        "return !window.__previousPage && document.readyState === 'complete' && !!document.body"))
+                except TimeoutException:
+                    report.load_errors.append(f"{page}: not complete after {timeout_s:g} s")
+                    continue
+                except Exception as err:      # a page that crashes the renderer, say
                     report.load_errors.append(f"{page}: {type(err).__name__}: {str(err).splitlines()[0]}")
                     continue
                 report.pages.append(page)
