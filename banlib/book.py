@@ -35,6 +35,12 @@ def notebooks(only: str | None = None) -> list[Path]:
     return found
 
 
+def notebook_parameters(data_source: str, profile: str, seed: int, data_dir: str | Path) -> dict:
+    """The values papermill injects into every notebook's ``parameters`` cell (data_dir absolute)."""
+    return {"data_source": data_source, "profile": profile, "seed": seed,
+            "data_dir": str(Path(data_dir).absolute())}
+
+
 def ensure_data(data_source: str, data_dir: Path, profile: str, seed: int) -> None:
     from .twin import open_or_make
 
@@ -110,9 +116,10 @@ def run(data_source: str = "twin", profile: str = "quick", seed: int = 0, only: 
     out = Path(out).absolute()
     data_dir = Path(data_dir).absolute()
     ensure_data(data_source, data_dir, profile, seed)
-    params = {"data_source": data_source, "profile": profile, "seed": seed, "data_dir": str(data_dir)}
+    params = notebook_parameters(data_source, profile, seed, data_dir)
     if record:
         rec.ensure_dataset(out)
+    chapters = notebooks()
     todo = notebooks(only)
     bar = tqdm(todo, desc="notebooks", unit="nb")
     for nb in bar:
@@ -120,7 +127,7 @@ def run(data_source: str = "twin", profile: str = "quick", seed: int = 0, only: 
         t0 = time.time()
         if record:
             try:
-                rec.record_run(nb, out, params, notebooks())
+                rec.record_run(nb, out, params, chapters)
             except rec.RecordError as err:
                 raise NotebookFailed(str(err)) from None
         else:

@@ -86,14 +86,13 @@ def main(argv=None) -> int:
 def _notebook(args) -> int:
     from pathlib import Path
 
-    from .book import NotebookFailed, execute
+    from .book import NotebookFailed, execute, notebook_parameters
 
     nb = Path(args.path)
     if not nb.is_file():
         print(f"error: {nb.absolute()}: no such notebook", file=sys.stderr)
         return 2
-    params = {"data_source": args.data_source, "profile": args.profile, "seed": args.seed,
-              "data_dir": str(Path(args.data_dir).absolute())}
+    params = notebook_parameters(args.data_source, args.profile, args.seed, args.data_dir)
     try:
         execute(nb, Path(args.out).absolute(), params)
     except NotebookFailed as err:
