@@ -78,10 +78,10 @@ def outputs(nb: Path) -> list[str]:
     return [f"notebooks/{nb.name}", f"results/{notebook_number(nb)}_*", "figures/*", "checkpoints/*"]
 
 
-def inputs(nb: Path, earlier: list[Path], out: Path | None = None) -> list[str]:
-    """What the earlier notebooks wrote that this one may read (results, ROI masks, checkpoints).
+def inputs(nb: Path, chapters: list[Path], out: Path | None = None) -> list[str]:
+    """What the chapters before ``nb`` wrote that it may read (results, ROI masks, checkpoints).
     With ``out``, only the patterns that match something there (DataLad refuses empty inputs)."""
-    got = [f"results/{notebook_number(e)}_*" for e in earlier if notebook_number(e) < notebook_number(nb)]
+    got = [f"results/{notebook_number(e)}_*" for e in chapters if notebook_number(e) < notebook_number(nb)]
     got += ["checkpoints/*"] if got else []
     return [g for g in got if out is None or any(Path(out).glob(g))]
 
@@ -96,8 +96,9 @@ def command(nb: Path, out: Path, parameters: dict) -> str:
     return " ".join(shlex.quote(w) for w in words).replace("{", "{{").replace("}", "}}")
 
 
-def record_run(nb: Path, out: Path, parameters: dict, earlier: list[Path]) -> str:
-    """Run one notebook through ``datalad run`` in ``out``; return the commit it made.
+def record_run(nb: Path, out: Path, parameters: dict, chapters: list[Path]) -> str:
+    """Run one notebook through ``datalad run`` in ``out``; return the commit it made. ``chapters``:
+    every notebook of the book; what those before ``nb`` wrote is recorded as its inputs.
 
     Raises :class:`RecordError` when the command fails (its own message is printed above)."""
     import datalad.api as dl
@@ -111,7 +112,7 @@ def record_run(nb: Path, out: Path, parameters: dict, earlier: list[Path]) -> st
             # a Dataset object, not a path: inputs and outputs are then relative to its root
             # on_failure="stop": a failed command ends the run before DataLad saves anything
             results = dl.run(command(nb, out, parameters), dataset=dl.Dataset(str(out)), message=message,
-                             inputs=inputs(nb, earlier, out), outputs=outputs(nb), explicit=True,
+                             inputs=inputs(nb, chapters, out), outputs=outputs(nb), explicit=True,
                              on_failure="stop", result_renderer="disabled", return_type="list")
         except IncompleteResultsError as err:
             results = err.failed
@@ -156,5 +157,5 @@ def rerun(out: str | Path, commit: str) -> list[dict]:
     import datalad.api as dl
 
     with _this_environment():
-        return dl.rerun(revision=commit, dataset=dl.Dataset(str(Path(out).absolute())), result_renderer="disabled",
-                        return_type="list")
+        return dl.rerun(revision=commit, dataset=dl.Dataset(str(Path(out).absolute())),
+                        result_renderer="disabled", return_type="list")
