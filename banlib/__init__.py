@@ -5,6 +5,6 @@ Imports flow one way: config -> events -> dataset -> audio -> features -> encodi
 """
 __version__ = "0.1.0"
 
-from .events import read_events  # noqa: E402
+from .data.events import read_events  # noqa: E402
 
 __all__ = ["read_events", "__version__"]

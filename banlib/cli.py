@@ -49,7 +49,7 @@ def main(argv=None) -> int:
 
     args = p.parse_args(argv)
     if args.cmd == "book":
-        from .book import NotebookFailed, run
+        from .book.runner import NotebookFailed, run
 
         try:
             run(args.data_source, args.profile, args.seed, args.only, args.out, args.data_dir,
@@ -63,12 +63,12 @@ def main(argv=None) -> int:
     if args.cmd == "check-site":
         return _check_site(args)
     if args.cmd == "twin":
-        from .dataset import twin_dir
+        from .data.dataset import twin_dir
         from .twin import make_twin
 
         make_twin(args.out or twin_dir("data", args.profile, args.seed), args.profile, args.seed)
         return 0
-    from . import fetch
+    from .data import fetch
 
     try:
         if args.what == "openneuro":
@@ -86,7 +86,7 @@ def main(argv=None) -> int:
 def _notebook(args) -> int:
     from pathlib import Path
 
-    from .book import NotebookFailed, execute, notebook_parameters
+    from .book.runner import NotebookFailed, execute, notebook_parameters
 
     nb = Path(args.path)
     if not nb.is_file():
@@ -104,7 +104,7 @@ def _notebook(args) -> int:
 def _check_site(args) -> int:
     from pathlib import Path
 
-    from .sitecheck import BrowserMissing, check_site
+    from .book.sitecheck import BrowserMissing, check_site
 
     html = Path(args.html)
     try:

@@ -35,7 +35,8 @@ def make_full_matrix(path: Path) -> Path:
     if path.exists():
         return path
     from banlib.config import GENRES
-    from banlib.features import design_matrix, genre_onehot
+    from banlib.encoding.delays import design_matrix
+    from banlib.features.labels import genre_onehot
 
     g = np.random.default_rng(0)
     genres = np.array(GENRES)[g.integers(0, 10, 540)]
@@ -68,12 +69,12 @@ def bench_roi() -> dict:
     setup = (f"import json, time, numpy as np; X = np.load('{OUT / 'X.npy'}'); "
              f"Y = np.load('{ypath}', mmap_mode='r', allow_pickle=False); "
              "blocks = np.repeat(np.arange(480), 10);")
-    ours = _child(setup + "from banlib.roi import ROISelector; t = time.perf_counter(); "
+    ours = _child(setup + "from banlib.analyses.roi import ROISelector; t = time.perf_counter(); "
                   "s = ROISelector(n_repeats=100, seed=0).fit(X, Y, blocks); "
                   "print(json.dumps({'wall_s': time.perf_counter() - t, 'roi': int(s.mask_.sum())}))")
     # per-voxel scikit-learn loop on a slice: 3 repetitions x 20 voxels, extrapolated
     loop = _child(setup + (
-        "from sklearn.linear_model import Ridge; from banlib.encoding import block_splits, pearson_columns; "
+        "from sklearn.linear_model import Ridge; from banlib.encoding.resampling import block_splits; from banlib.encoding.stats import pearson_columns; "
         "m = block_splits(480, 3, 0.75, 0); t = time.perf_counter()\n"
         "for r in range(3):\n"
         "    tr = m[r][blocks]\n"
@@ -84,7 +85,7 @@ def bench_roi() -> dict:
     loop_full_s = loop["slice_s"] * (V_FULL / 20) * (100 / 3)
     # himalaya RidgeCV (numpy backend, one alpha, all voxels at once), 1 repetition x 100
     him = _child(setup + (
-        "from himalaya.ridge import RidgeCV; from banlib.encoding import block_splits, pearson_columns; "
+        "from himalaya.ridge import RidgeCV; from banlib.encoding.resampling import block_splits; from banlib.encoding.stats import pearson_columns; "
         "m = block_splits(480, 1, 0.75, 0); tr = m[0][blocks]; t = time.perf_counter(); "
         "Ytr = np.asarray(Y[tr]); mdl = RidgeCV(alphas=[1.0], cv=5).fit(X[tr], Ytr); "
         "pearson_columns(mdl.predict(X[~tr]), np.asarray(Y[~tr])); "

@@ -25,7 +25,7 @@ def quick_twin(data_dir):
 def real_metadata():
     if not (SHARED_METADATA / "sub-001").is_dir():
         pytest.skip(f"real ds003720 metadata not found at {SHARED_METADATA}")
-    from banlib.dataset import DataSource
+    from banlib.data.dataset import DataSource
 
     return DataSource("openneuro", SHARED_METADATA, SHARED_METADATA / "derivative", SHARED_METADATA / "gtzan")
 
@@ -34,7 +34,7 @@ def real_metadata():
 def built_book(quick_twin, data_dir):
     """The whole book on the quick twin: every notebook through papermill, each run recorded with
     ``datalad run``, then the strict HTML build. Returns the output folder (a DataLad dataset)."""
-    from banlib import book
+    from banlib.book import runner as book
 
     out = REPO / "build" / "test-book"
     book.run("twin", "quick", 0, out=out, data_dir=data_dir)

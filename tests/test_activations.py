@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from banlib.activations import area_activations
+from banlib.models.activations import area_activations
 from banlib.models import build_model
 
 
@@ -23,8 +23,8 @@ def test_activations_per_tr_from_the_last_pass_and_hooks_removed():
 def test_a_missing_stimulus_is_an_error_naming_it(quick_twin, monkeypatch):
     import pytest
 
-    import banlib.activations as act
-    from banlib.dataset import clip_table
+    import banlib.models.activations as act
+    from banlib.data.design import clip_table
 
     clips = clip_table(quick_twin).iloc[:3]
     real = act.stimulus_clips

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from banlib.audio import AudioError, cut_clip, gtzan_filtered_split, read_audio, read_many
+from banlib.data.audio import AudioError, cut_clip, gtzan_filtered_split, read_audio, read_many
 from banlib.config import SAMPLE_RATE
 
 

@@ -2,8 +2,7 @@ import pandas as pd
 import pytest
 import torch
 
-from banlib.bas import (behavioural_score, brain_like_score, cortical_scores, network_modules,
-                        structural_similarity)
+from banlib.analyses.bas import behavioural_score, brain_like_score, cortical_scores, network_modules, structural_similarity
 from banlib.models import build_model
 
 
@@ -30,8 +29,9 @@ def test_behavioural_score_aligns_by_clip_and_needs_every_clip():
 def test_untrained_network_predicts_acoustic_voxels_better_than_noise(quick_twin):
     """A1 of a randomly initialised BAN is a bank of random spectro-temporal filters: it should
     carry the acoustic drive the twin planted, and nothing about the noise voxels."""
-    from banlib.activations import area_activations, clip_spectrograms
-    from banlib.dataset import clip_table, voxel_table
+    from banlib.models.activations import area_activations, clip_spectrograms
+    from banlib.data.design import clip_table
+    from banlib.data.dataset import voxel_table
 
     torch.manual_seed(0)
     model = build_model("BAN", widths=(8, 16, 32, 64))

@@ -6,7 +6,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from banlib import __version__, book, record
+from banlib import __version__
+from banlib.book import runner as book
+from banlib.book import record
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -1,6 +1,6 @@
 import math
 
-from banlib.claims import NOT_REPLICATED, NOT_TESTABLE, PAPER_TABLE2, REPLICATED, verdict_mean_sd, verdict_value
+from banlib.paper.claims import NOT_REPLICATED, NOT_TESTABLE, PAPER_TABLE2, REPLICATED, verdict_mean_sd, verdict_value
 
 
 def test_paper_table2_as_transcribed():

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from banlib.config import TRS_PER_CLIP
-from banlib.dataset import (DataError, DataSource, check_present, clip_grid, clip_table, load_responses,
-                            tr_design, voxel_quality)
+from banlib.data.dataset import DataError, DataSource, check_present, load_responses, voxel_quality
+from banlib.data.design import clip_grid, clip_table, tr_design
 
 
 def test_dangling_annex_symlink_prints_datalad_get(tmp_path):

@@ -3,9 +3,10 @@ import pandas as pd
 import pytest
 
 from banlib.config import GENRES
-from banlib.dataset import DataError, clip_table
-from banlib.decoding import (GenreDecoder, choice_confusion, clip_patterns, consistency, human_choices,
-                             read_choices, sampling_error)
+from banlib.data.dataset import DataError
+from banlib.data.design import clip_table
+from banlib.analyses.decoding import GenreDecoder, choice_confusion, clip_patterns, consistency, sampling_error
+from banlib.data.behaviour import human_choices, read_choices
 
 
 def test_clip_patterns_credit_each_tr_to_the_clip_playing_lag_trs_earlier():

@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
 
-from banlib.encoding import (RidgeCVEncoder, RidgeEncoder, delay, fdr_bh, pearson_columns, pearson_pvalues,
-                             resampled_scores)
+from banlib.encoding.ridge import RidgeCVEncoder, RidgeEncoder, pearson_columns
+from banlib.encoding.delays import delay
+from banlib.encoding.stats import fdr_bh, pearson_pvalues
+from banlib.encoding.resampling import resampled_scores
 
 
 def _toy(T=200, P=4, V=30, block=10, seed=0):

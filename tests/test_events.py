@@ -2,8 +2,9 @@ import pytest
 
 from banlib import read_events
 from banlib.config import GENRES
-from banlib.dataset import TASKS, clip_table
-from banlib.events import EventsError, normalise_genre
+from banlib.data.dataset import TASKS
+from banlib.data.design import clip_table
+from banlib.data.events import EventsError, normalise_genre
 
 
 def test_real_events_normalise_to_the_design(real_metadata):

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from banlib import fetch
+from banlib.data import fetch
 
 
 @pytest.fixture

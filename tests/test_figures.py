@@ -3,8 +3,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from banlib.dataset import DataSource  # noqa: E402
-from banlib.figures import figure_index, finish  # noqa: E402
+from banlib.data.dataset import DataSource
+from banlib.figures.common import figure_index, finish
 
 
 def test_finish_saves_png_svg_and_indexes_with_provenance(tmp_path):
@@ -39,7 +39,7 @@ def test_table_carries_the_provenance_line_and_keeps_the_rounding(tmp_path):
     import numpy as np
     import pandas as pd
 
-    from banlib.figures import stamped_table
+    from banlib.figures.common import stamped_table
 
     source = DataSource("twin", tmp_path, tmp_path, tmp_path, info={"profile": "quick", "seed": 3})
     frame = pd.DataFrame({"r": [0.356, np.nan], "n": [468, 12], "label": ["A1", "T2T3"]})

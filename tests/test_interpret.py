@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from banlib.interpret import (METHODS, attribution_maps, band_share, deletion_auc, faithfulness,
-                              mel_frequencies, patch_mask, patch_scores)
+from banlib.analyses.interpret import METHODS, attribution_maps, band_share, deletion_auc, faithfulness, mel_frequencies, patch_mask, patch_scores
 from banlib.models import build_model
 
 BAND = slice(26, 38)

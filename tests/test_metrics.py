@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from banlib.metrics import confusion_matrix, macro_f1
+from banlib.analyses.metrics import confusion_matrix, macro_f1
 
 
 def test_confusion_rows_sum_to_one():

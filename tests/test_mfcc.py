@@ -1,7 +1,7 @@
 import numpy as np
 
 from banlib.config import SAMPLE_RATE
-from banlib.mfcc import FEATURE_NAMES, clip_mfcc
+from banlib.features.mfcc import FEATURE_NAMES, clip_mfcc
 
 SR = SAMPLE_RATE
 T = np.arange(int(15 * SR)) / SR

@@ -1,7 +1,7 @@
 import numpy as np
 
-import banlib.roi
-from banlib.pipeline import Pipeline, network_tag, work_dir
+import banlib.analyses.roi
+from banlib.analyses.pipeline import Pipeline, network_tag, work_dir
 
 
 def test_work_dir_is_the_book_output_folder(tmp_path):
@@ -21,7 +21,7 @@ def test_roi_mask_is_selected_once_then_read_back(quick_twin, tmp_path, monkeypa
     def no_selection(*args, **kwargs):
         raise AssertionError("the saved ROI should have been read")
 
-    monkeypatch.setattr(banlib.roi, "select_roi", no_selection)
+    monkeypatch.setattr(banlib.analyses.roi, "select_roi", no_selection)
     assert np.array_equal(Pipeline(quick_twin, "quick", 0, tmp_path).roi_mask("sub-004"), first)
 
 

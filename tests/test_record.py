@@ -5,7 +5,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from banlib import record
+from banlib.book import record
 
 PARAMS = {"data_source": "twin", "profile": "quick", "seed": 3}
 

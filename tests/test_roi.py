@@ -1,7 +1,7 @@
 import numpy as np
 
-from banlib.dataset import voxel_table
-from banlib.roi import ROISelector, recovery, select_roi
+from banlib.data.dataset import voxel_table
+from banlib.analyses.roi import ROISelector, recovery, select_roi
 
 
 def test_recovers_planted_genre_voxels_on_the_quick_twin(quick_twin):

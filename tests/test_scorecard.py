@@ -1,6 +1,6 @@
 import json
 
-from banlib.scorecard import build, load_results, tally
+from banlib.paper.scorecard import build, load_results, tally
 
 
 def _results(**over):

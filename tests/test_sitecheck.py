@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from banlib import sitecheck
+from banlib.book import sitecheck
 
 # a 1x1 PNG
 PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg==")

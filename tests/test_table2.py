@@ -1,9 +1,10 @@
 import numpy as np
 import pandas as pd
 
-from banlib import table2 as t2
-from banlib.atlas import TABLE2_ROIS
-from banlib.claims import PAPER_TABLE2
+from banlib.analyses import table2 as t2
+from banlib.data.atlas import TABLE2_ROIS
+from banlib.paper import claims
+from banlib.paper.claims import PAPER_TABLE2
 
 
 def test_label_means_respect_the_roi_mask():
@@ -21,10 +22,10 @@ def test_summary_and_comparison_with_the_paper():
         tables[f"sub-{s}"] = pd.DataFrame({m: {roi: PAPER_TABLE2[roi][m][0] + (s - 2) * 0.001 for roi in TABLE2_ROIS}
                                            for m in t2.MODELS}).assign(n=10)
     summary = t2.summarise(tables)
-    comp = t2.compare_with_paper(summary, 5)
+    comp = claims.compare_with_paper(summary, 5)
     assert len(comp) == 24 and (comp.verdict == "replicated").all()
-    assert t2.ranking_agreement(summary) == 1.0
-    far = t2.compare_with_paper(summary + 0.2, 5)
+    assert claims.ranking_agreement(summary) == 1.0
+    far = claims.compare_with_paper(summary + 0.2, 5)
     assert (far.verdict == "not replicated").all()
 
 
@@ -46,10 +47,11 @@ def test_delay_averaged_weights():
 def test_model_ranking_follows_the_planted_truth(quick_twin):
     """Genre-planted voxels favour the genre model, acoustic-planted voxels favour MFCC, and in each
     label the winner follows which kind was planted more often there."""
-    from banlib.dataset import clip_table, voxel_table
-    from banlib.features import genre_onehot
-    from banlib.pipeline import Pipeline
-    from banlib.voxelwise import fit_and_score
+    from banlib.data.design import clip_table
+    from banlib.data.dataset import voxel_table
+    from banlib.features.labels import genre_onehot
+    from banlib.analyses.pipeline import Pipeline
+    from banlib.encoding.voxelwise import fit_and_score
 
     pipe = Pipeline(quick_twin, "quick", 0, "unused")
     spaces = {"genre": genre_onehot(clip_table(quick_twin).genre), "MFCC": pipe.mfcc_features}

@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from banlib.train import (CheckpointError, SpectrogramSet, TrainConfig, augment_batch, predict,
-                          train)
+from banlib.models.train import CheckpointError, SpectrogramSet, TrainConfig, augment_batch, predict, train
 
 
 def _toy(n_per_class=8, classes=3, seed=0):
@@ -66,7 +65,7 @@ def test_augmentation_is_deterministic_and_keeps_shape():
 
 
 def test_fmri_test_names_stay_aligned_when_a_stimulus_is_skipped(quick_twin, monkeypatch):
-    import banlib.train as tr
+    import banlib.models.train as tr
     from banlib.config import GENRES
 
     real = tr.stimulus_clips

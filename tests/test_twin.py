@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from banlib.config import GENRES
-from banlib.dataset import load_responses, voxel_table
+from banlib.data.dataset import load_responses, voxel_table
 from banlib.twin import brain, build, music
 
 

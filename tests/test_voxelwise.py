@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from banlib.dataset import voxel_table
-from banlib.voxelwise import fit_and_score, noise_ceiling, pca_features, split_half_reliability
+from banlib.data.dataset import voxel_table
+from banlib.encoding.voxelwise import fit_and_score, noise_ceiling, pca_features, split_half_reliability
 
 
 def test_pca_is_fitted_on_training_clips_only():

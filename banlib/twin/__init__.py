@@ -1,7 +1,7 @@
 """The synthetic twin of ds003720 + GTZAN (see :mod:`banlib.twin.build`)."""
 from __future__ import annotations
 
-from ..dataset import DataSource, open_source, twin_dir
+from ..data.dataset import DataSource, open_source, twin_dir
 from .build import make_twin
 
 

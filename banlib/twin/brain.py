@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage, signal, stats
 
-from ..atlas import CODE_TO_ROI, cortical_voxels, destrieux_2mm, is_cortical
+from ..data.atlas import CODE_TO_ROI, cortical_voxels, destrieux_2mm, is_cortical
 from ..config import DROPPED_TRS, GENRES, TEST_REPEATS, TR, rng
 
 # probability that a voxel of each label is planted as genre / acoustic

@@ -26,11 +26,13 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .. import __version__, tools
-from ..audio import stimulus_clips
+from ..data.audio import stimulus_clips
 from ..config import (CLIP_SECONDS, GENRES, N_TEST_RUNS, N_TRAINING_RUNS, REAL_N_VOXELS, SAMPLE_RATE,
                       SUBJECTS, TEST_REPEATS, TR, get_profile, rng)
-from ..dataset import DataSource, clip_grid, clip_table
-from ..features import frames_to_trs, genre_onehot, log_mel
+from ..data.dataset import DataSource
+from ..data.design import clip_grid, clip_table
+from ..features.labels import genre_onehot
+from ..features.spectral import frames_to_trs, log_mel
 from . import brain, music
 
 CORRUPT_TRACK = ("jazz", 54)      # GTZAN's known corrupt file, planted truncated

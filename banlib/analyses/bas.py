@@ -1,0 +1,126 @@
+"""The brain-like auditory score (BAS, paper Section IV): cortical, behavioural, overall.
+
+* Cortical metric (Eq. 4): an area's per-TR activations, reduced by PCA fitted on the
+  training clips, predict each ROI voxel (:func:`banlib.voxelwise.fit_and_score`); the score is
+  the median Pearson r over ROI voxels on the test runs. Also reported divided by the median
+  noise ceiling of the ROI voxels: sqrt of the Spearman-Brown split-half reliability of the
+  4-repeat mean, the highest r a perfect model could reach against noisy data. (Brain-Score
+  divides by the reliability itself; against a repeat mean that over-corrects, and scores
+  above 1 follow.)
+* Behavioural metric (Eq. 5): macro F1 between the network's predicted genres and a
+  listener's choices for the same 60 clips.
+* BAS (Eq. 6): ``(s * cortical + behavioural) / 2``. The equation's first term is described as
+  "the similarity between cortical and BAN structures" built from the number of modules in
+  the cortical pathway (4: A1, Belt, PB, T2/T3) and in the network; the formula itself did not
+  survive in the text. We read it as ``s = min(n_cortex, n_network) / max(n_cortex, n_network)``
+  multiplying the cortical metric: 1 for a network with one module per area, less for
+  networks with more (or fewer) distinct modules. A network's modules are its distinct
+  weight-bearing stages: a recurrent area whose passes share weights is one module; unshared
+  passes are one module each.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..config import GENRES
+from ..data.dataset import load_responses
+from ..data.design import clip_table
+from .metrics import macro_f1
+from ..encoding.voxelwise import DEFAULT_ALPHAS, fit_and_score, noise_ceiling, pca_features, split_half_reliability
+
+N_CORTICAL_AREAS = 4      # A1, Belt, PB, T2/T3
+
+
+def network_modules(model) -> int:
+    """Distinct weight-bearing stages: A1 + per recurrent area 1 (shared) or one per pass."""
+    return 1 + sum(1 if model.shared else p for p in model.passes)
+
+
+def structural_similarity(n_network: int, n_cortex: int = N_CORTICAL_AREAS) -> float:
+    return min(n_network, n_cortex) / max(n_network, n_cortex)
+
+
+def brain_like_score(cortical: float, behavioural: float, structural: float = 1.0) -> float:
+    """Eq. 6 as read here: ``(structural * cortical + behavioural) / 2``."""
+    return (structural * cortical + behavioural) / 2
+
+
+def cortical_scores(activations: dict[str, np.ndarray], source, subject: str, voxels,
+                    n_components: int = 50, delays=(2, 3, 4), alphas=DEFAULT_ALPHAS,
+                    ceiling: np.ndarray | None = None) -> pd.DataFrame:
+    """Score every area for one subject: a row per area with ``median_r``, ``mean_r``,
+    ``ceiling`` (median noise ceiling over the voxels), ``normalised`` (median_r / ceiling) and the
+    per-voxel ``r`` array (object column, for maps and tests).
+
+    ``activations`` ``{area: (n_clips, 10, F)}`` in clip-table order; ``voxels`` mask or indices.
+    """
+    clips = clip_table(source, subject)
+    train = (clips.split == "Training").to_numpy()
+    if ceiling is None:
+        ceiling = noise_ceiling(split_half_reliability(np.asarray(load_responses(source, subject, "Test")[:, voxels])))
+    med_ceiling = float(np.median(ceiling))
+    rows = []
+    for area, feats in activations.items():
+        pcs = pca_features(feats, train, n_components)
+        res = fit_and_score(source, subject, pcs, voxels, delays, alphas)
+        med = float(np.median(res.r))
+        rows.append({"subject": subject, "area": area, "median_r": med, "mean_r": float(res.r.mean()),
+                     "ceiling": med_ceiling, "normalised": med / med_ceiling if med_ceiling > 0 else float("nan"),
+                     "n_components": pcs.shape[-1], "r": res.r})
+    return pd.DataFrame(rows)
+
+
+def choices_as_indices(choices: pd.DataFrame, predictions: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """Align a listener's choices (``genre track choice``) with a network's predictions keyed by
+    clip name ``genre.000NN``: returns (human, network) genre indices. Every trial must have a
+    prediction."""
+    names = [f"{g}.{int(t):05d}" for g, t in zip(choices.genre, choices.track)]
+    missing = [n for n in names if n not in predictions]
+    if missing:
+        raise KeyError(f"no network prediction for {len(missing)} clip(s) the listener heard: {missing[:5]}")
+    human = np.array([GENRES.index(c) for c in choices.choice])
+    net = np.array([GENRES.index(predictions[n]) for n in names])
+    return human, net
+
+
+def behavioural_score(choices: pd.DataFrame, predictions: dict[str, str]) -> float:
+    """Macro F1 between a listener's choices and the network's predicted genres (Eq. 5)."""
+    human, net = choices_as_indices(choices, predictions)
+    return macro_f1(human, net)
+
+
+def score_networks(pipe, networks=("BAN", "feedforward", "CORnet-S passes"), bas_area: str = "T2T3",
+                   progress: bool = True) -> dict[str, pd.DataFrame]:
+    """Cortical metric per (network, subject, area), behavioural metric per (network, subject)
+    and the BAS per (network, subject), for every subject of ``pipe.source``.
+
+    ``pipe`` is a :class:`banlib.pipeline.Pipeline`. The BAS uses the ``bas_area`` cortical score
+    (the paper maps T2/T3); without behaviour files the behavioural metric and the BAS are NaN.
+    """
+    from tqdm.auto import tqdm
+
+    from ..data.behaviour import human_choices
+
+    source = pipe.source
+    subjects = source.subjects()
+    cortical, behaviour, overall, predictions = [], [], [], {}
+    for name in tqdm(networks, desc="networks", disable=not progress):
+        out = pipe.responses(name)
+        predictions[name] = out["predictions"]
+        modules = network_modules(out["model"])
+        structural = structural_similarity(modules)
+        for sub in tqdm(subjects, desc=f"{name}: subjects", leave=False, disable=not progress):
+            scores = cortical_scores(out["activations"], source, sub, pipe.roi_mask(sub))
+            scores.insert(0, "network", name)
+            cortical.append(scores)
+            choices = human_choices(source, sub)
+            f1 = behavioural_score(choices, out["predictions"]) if choices is not None else float("nan")
+            behaviour.append({"network": name, "subject": sub, "macro_f1": f1})
+            c = float(scores.set_index("area").loc[bas_area, "median_r"])
+            overall.append({"network": name, "subject": sub, "cortical": c, "behavioural": f1,
+                            "modules": modules, "structural": structural,
+                            "bas": brain_like_score(c, f1, structural),
+                            "bas_without_structure": brain_like_score(c, f1)})
+    return {"cortical": pd.concat(cortical, ignore_index=True), "behavioural": pd.DataFrame(behaviour),
+            "bas": pd.DataFrame(overall), "predictions": predictions}

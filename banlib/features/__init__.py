@@ -1,0 +1,1 @@
+"""Layer 2, stimulus features: spectrograms, MFCC-model features and label codes per TR."""

@@ -1,0 +1,36 @@
+"""Stimulus features on the fMRI TR grid, and spectrogram features of audio.
+
+Per-clip features ``(n_clips, 10 TRs, F)`` are laid on each run's 410-volume grid
+(:func:`banlib.dataset.clip_grid`), FIR-delayed per run, and the first 10 TRs of each
+run dropped, giving rows that match ``Resp_<kind>`` one to one.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..config import SAMPLE_RATE, TRS_PER_CLIP
+
+
+def log_mel(wave: np.ndarray, sr: int = SAMPLE_RATE, n_mels: int = 64, n_fft: int = 1024,
+            hop: int = 512) -> np.ndarray:
+    """Log-mel spectrogram (dB) of mono audio: (n_mels, n_frames) float32, via torchaudio."""
+    import torch
+    import torchaudio
+
+    mel = torchaudio.transforms.MelSpectrogram(sample_rate=sr, n_fft=n_fft, hop_length=hop,
+                                               n_mels=n_mels, power=2.0)
+    to_db = torchaudio.transforms.AmplitudeToDB(stype="power", top_db=80.0)
+    with torch.no_grad():
+        spec = to_db(mel(torch.as_tensor(np.asarray(wave, np.float32))))
+    return spec.numpy().astype(np.float32)
+
+
+def frames_to_trs(frames: np.ndarray, hop_seconds: float, n_trs: int = TRS_PER_CLIP,
+                  tr: float = 1.5) -> np.ndarray:
+    """Average frame-wise features (n_frames, F) within each TR -> (n_trs, F)."""
+    t = (np.arange(len(frames)) + 0.5) * hop_seconds
+    idx = np.minimum((t // tr).astype(int), n_trs - 1)
+    out = np.zeros((n_trs, frames.shape[1]), np.float64)
+    np.add.at(out, idx, frames)
+    counts = np.bincount(idx, minlength=n_trs)[:, None]
+    return (out / np.maximum(counts, 1)).astype(np.float32)

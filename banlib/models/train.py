@@ -1,0 +1,269 @@
+"""Training BAN and its baselines on GTZAN-layout audio (paper Sections III-C and V-C).
+
+* Input: log-mel spectrograms (64 bands, 22,050 Hz, hop 512 = 23 ms), standardised with the
+  training set's mean and sd; random crops of ``crop_frames`` (~3 s).
+* Augmentation (label-preserving, Section V-C), applied to the spectrogram: start shift (random
+  crop), speed change (time-stretch of the crop by 0.9-1.1), pitch change (shift by up to 2 mel
+  bands, an approximation of a pitch shift), additive Gaussian noise on the standardised log-mel
+  values with sd = 3 * sd(crop) * 10**(-u / 20), u drawn from 20-40 (a "dB below" scale on log values,
+  not a signal-to-noise ratio on the waveform).
+* Loss: cross-entropy plus L2 on all parameters (Eq. 1-3), written into the loss, not the optimiser.
+* Data: tracks that are not fMRI test stimuli; ``split="filtered"`` uses the fault-filtered split.
+* Deterministic: every epoch draws its order and augmentations from ``rng(seed, "train", epoch)``,
+  so a run resumed from the checkpoint of epoch k ends with the same weights as one that never
+  stopped. A checkpoint is written (atomically) after every epoch.
+* ``torchrun --nproc_per_node N``: data-parallel, each rank takes every N-th batch item.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.nn import functional as F
+
+from ..config import GENRES, rng
+from ..data.audio import gtzan_files, gtzan_filtered_split, read_many, stimulus_clips
+from ..data.dataset import DataSource
+from ..data.design import clip_table
+from ..features.spectral import log_mel
+from .ban import build_model
+
+
+class CheckpointError(RuntimeError):
+    pass
+
+
+@dataclass
+class TrainConfig:
+    model: str = "BAN"
+    widths: tuple = (16, 32, 64, 128)
+    passes: tuple | None = None
+    epochs: int = 12
+    batch_size: int = 32
+    lr: float = 1e-3
+    l2: float = 1e-5
+    crop_frames: int = 128
+    seed: int = 0
+    split: str = "random"            # "random" (10 % of tracks per genre held out) or "filtered"
+    device: str = "cpu"
+
+    def key(self) -> str:
+        d = asdict(self)
+        d.pop("epochs")
+        d.pop("device")
+        return hashlib.sha256(json.dumps(d, sort_keys=True, default=list).encode()).hexdigest()[:16]
+
+
+@dataclass
+class SpectrogramSet:
+    """Standardised log-mel spectrograms ``(n, 64, frames)`` with labels and names."""
+
+    specs: list
+    labels: np.ndarray
+    names: list
+    mean: float = 0.0
+    sd: float = 1.0
+    skipped: list = field(default_factory=list)
+
+
+def _specs(waves) -> list[np.ndarray]:
+    return [log_mel(w) for w in waves]
+
+
+def prepare_data(source: DataSource, split: str = "random", seed: int = 0) -> dict[str, SpectrogramSet]:
+    """``train`` and ``val`` sets from GTZAN-layout tracks (fMRI test tracks excluded) and the
+    ``fmri_test`` set: the 60 fMRI test stimuli as played (15-s cuts)."""
+    clips = clip_table(source)
+    test_tracks = {(g, int(t)) for g, t, s in zip(clips.genre, clips.track, clips.split) if s == "Test"}
+    items = [(p, p.name.split(".")[0], int(p.name.split(".")[1])) for p in gtzan_files(source.gtzan_root)]
+    items = [it for it in items if (it[1], it[2]) not in test_tracks]
+    if split == "filtered":
+        fsplit = gtzan_filtered_split()
+        train_names, val_names = set(fsplit["train"]), set(fsplit["valid"]) | set(fsplit["test"])
+        assign = {it[0]: ("train" if it[0].stem in train_names else "val" if it[0].stem in val_names else None)
+                  for it in items}
+    else:
+        g = rng(seed, "train", "split")
+        assign = {}
+        for genre in GENRES:
+            mine = [it[0] for it in items if it[1] == genre]
+            held = set(g.choice(len(mine), max(1, len(mine) // 10), replace=False).tolist()) if mine else set()
+            assign.update({p: "val" if i in held else "train" for i, p in enumerate(mine)})
+    waves = read_many([it[0] for it in items if assign.get(it[0])], min_seconds=5.0)
+    skipped = [str(it[0]) for it in items if assign.get(it[0]) and it[0] not in waves]
+    out = {}
+    for part in ("train", "val"):
+        chosen = [it for it in items if assign.get(it[0]) == part and it[0] in waves]
+        out[part] = SpectrogramSet(_specs(waves[it[0]] for it in chosen),
+                                   np.array([GENRES.index(it[1]) for it in chosen]),
+                                   [it[0].stem for it in chosen], skipped=skipped)
+    # cut every stimulus so all share one RMS target, as in the experiment (and in banlib.activations)
+    stim = stimulus_clips(source, clips)
+    rows = [i for i in np.nonzero((clips.split == "Test").to_numpy())[0] if i in stim]
+    read = clips.iloc[rows]                       # names, labels and specs of the clips actually read
+    out["fmri_test"] = SpectrogramSet(_specs(stim[i] for i in rows),
+                                      np.array([GENRES.index(g) for g in read.genre]),
+                                      [f"{g}.{t:05d}" for g, t in zip(read.genre, read.track)])
+    all_train = np.concatenate([s.ravel() for s in out["train"].specs])
+    mean, sd = float(all_train.mean()), float(all_train.std())
+    for s in out.values():
+        s.specs = [((x - mean) / sd).astype(np.float32) for x in s.specs]
+        s.mean, s.sd = mean, sd
+    return out
+
+
+def augment_batch(specs, idx, crop: int, g: np.random.Generator) -> np.ndarray:
+    """Random crops with speed, pitch and noise augmentation: (batch, 1, 64, crop)."""
+    out = np.empty((len(idx), 1, specs[0].shape[0], crop), np.float32)
+    for b, i in enumerate(idx):
+        x = specs[i]
+        speed = g.uniform(0.9, 1.1)
+        length = min(int(round(crop * speed)), x.shape[1])
+        start = int(g.integers(0, x.shape[1] - length + 1))
+        seg = x[:, start:start + length]
+        pos = np.linspace(0, length - 1, crop)
+        seg = np.stack([np.interp(pos, np.arange(length), row) for row in seg])   # time-stretch
+        shift = int(g.integers(-2, 3))
+        seg = np.roll(seg, shift, axis=0)
+        if shift > 0:
+            seg[:shift] = seg.min()
+        elif shift < 0:
+            seg[shift:] = seg.min()
+        out[b, 0] = seg + g.normal(0, 10 ** (-g.uniform(20, 40) / 20) * seg.std() * 3, seg.shape)
+    return out
+
+
+def crops(x: np.ndarray, crop: int) -> np.ndarray:
+    """Non-overlapping crops of one spectrogram: (n_crops, 1, 64, crop)."""
+    n = max(1, x.shape[1] // crop)
+    return np.stack([x[:, k * crop:(k + 1) * crop] for k in range(n)])[:, None]
+
+
+@torch.no_grad()
+def predict(model, data: SpectrogramSet, crop: int, device="cpu") -> np.ndarray:
+    """Clip-level class probabilities (n, 10): softmax averaged over the clip's crops."""
+    model.eval()
+    out = []
+    for x in data.specs:
+        logits = model(torch.from_numpy(crops(x, crop)).to(device))
+        out.append(F.softmax(logits, dim=1).mean(0).cpu().numpy())
+    return np.stack(out) if out else np.zeros((0, len(GENRES)))
+
+
+def l2_penalty(model) -> torch.Tensor:
+    return sum((p * p).sum() for p in model.parameters())
+
+
+def save_checkpoint(path: Path, state: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise CheckpointError(f"{path}: cannot be loaded as a banlib checkpoint ({type(err).__name__}: {first}). "
+                              f"Delete it to train from scratch.") from None
+
+
+def load_trained(config: TrainConfig, out_dir: str | Path):
+    """``(model, history, (input_mean, input_sd))`` from a finished run in ``out_dir``, or None
+    when there is none (no checkpoint, fewer epochs than ``config.epochs``, another config)."""
+    path = Path(out_dir) / "checkpoint.pt"
+    if not path.exists():
+        return None
+    state = load_checkpoint(path)
+    if state.get("config_key") != config.key() or int(state["epoch"]) < config.epochs or "input_mean" not in state:
+        return None
+    model = build_model(config.model, widths=config.widths, passes=config.passes)
+    model.load_state_dict(state["model"])
+    model.eval()
+    return model, json.loads(state["history"]), (float(state["input_mean"]), float(state["input_sd"]))
+
+
+def _dist():
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not torch.distributed.is_initialized():
+        torch.distributed.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    rank = torch.distributed.get_rank() if world > 1 else 0
+    return rank, world
+
+
+def train(config: TrainConfig, data: dict[str, SpectrogramSet], out_dir: str | Path,
+          progress: bool = True, stop_after: int | None = None):
+    """Train (or resume) into ``out_dir``; returns ``(model, history)``.
+
+    ``stop_after=k`` stops after epoch k as if interrupted (used by the resume test)."""
+    from tqdm.auto import tqdm
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_path = out_dir / "checkpoint.pt"
+    rank, world = _dist()
+    torch.manual_seed(int(rng(config.seed, "train", "init", config.key()).integers(2 ** 31)))
+    model = build_model(config.model, widths=config.widths, passes=config.passes).to(config.device)
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    history, start = [], 0
+    if ckpt_path.exists():
+        state = load_checkpoint(ckpt_path)
+        if state["config_key"] != config.key():
+            raise CheckpointError(f"{ckpt_path}: written for another configuration; use another out_dir")
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        history, start = json.loads(state["history"]), int(state["epoch"])
+    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    train_set = data["train"]
+    n = len(train_set.specs)
+    for epoch in range(start, config.epochs):
+        if stop_after is not None and epoch >= stop_after:
+            break
+        g = rng(config.seed, "train", "epoch", epoch)
+        order = g.permutation(n)
+        batches = [order[i:i + config.batch_size] for i in range(0, n, config.batch_size)]
+        net.train()
+        tot_loss = tot_correct = tot_n = 0.0
+        bar = tqdm(batches, desc=f"{config.model} epoch {epoch + 1}/{config.epochs}", disable=not progress or rank)
+        for idx in bar:
+            x = augment_batch(train_set.specs, idx, config.crop_frames, g)[rank::world]
+            y = train_set.labels[idx][rank::world]
+            xt = torch.from_numpy(x).to(config.device)
+            yt = torch.from_numpy(y).long().to(config.device)
+            logits = net(xt)
+            ce = F.cross_entropy(logits, yt)
+            loss = ce + config.l2 * l2_penalty(model)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            tot_loss += ce.item() * len(y)
+            tot_correct += float((logits.argmax(1) == yt).sum())
+            tot_n += len(y)
+            bar.set_postfix(loss=f"{tot_loss / tot_n:.3f}", acc=f"{tot_correct / tot_n:.3f}")
+        val = data.get("val")
+        val_acc = float((predict(model, val, config.crop_frames, config.device).argmax(1) == val.labels).mean()) \
+            if val is not None and len(val.specs) else float("nan")
+        history.append({"epoch": epoch + 1, "train_loss": tot_loss / tot_n, "train_acc": tot_correct / tot_n,
+                        "val_acc": val_acc})
+        if rank == 0:
+            save_checkpoint(ckpt_path, {"model": model.state_dict(), "optimizer": opt.state_dict(),
+                                        "epoch": epoch + 1, "config_key": config.key(),
+                                        "history": json.dumps(history),
+                                        "input_mean": float(train_set.mean), "input_sd": float(train_set.sd)})
+            (out_dir / "metrics.jsonl").write_text("".join(json.dumps(h) + "\n" for h in history))
+    return model, history
+
+
+def parameter_count(model) -> int:
+    return int(sum(p.numel() for p in model.parameters()))
+
+
+def history_frame(history) -> pd.DataFrame:
+    return pd.DataFrame(history).set_index("epoch")
