@@ -1,7 +1,21 @@
 """banlib: the code behind the BAN replication book (arXiv 2502.15503).
 
-Imports flow one way: config -> events -> dataset -> audio -> features -> encoding -> roi
--> models -> analyses -> figures -> book runner / cli.
+Layers, each importing only from the layers above it (checked by ``tests/test_layers.py``)::
+
+    config, tools, provenance   constants of the experiment, seeds, program paths, the code's commit
+    paper       the paper's numbers, its claims and the rules that judge them; the scorecard
+    data        where the files are, fetching them, reading events, responses, audio, choices, atlas
+    features    what the stimuli are made of: spectrograms, MFCC-model features, genre labels
+    encoding    voxelwise models: FIR delays, ridge solvers, significance, fit on training runs / score on test
+    models      BAN and its baselines, their training, their activations on the stimuli
+    twin        the synthetic twin of ds003720 + GTZAN (a data generator, used where real data are absent)
+    analyses    the paper's analyses: ROI selection, decoding, BAS, Table II, interpretability; the shared pipeline
+    figures     figures and tables with their provenance line
+    book        the notebook runner, chapters' setup, results files, run records, the site check
+    cli         the ``banlib`` command
+
+Notebooks (``notebooks/``) call ``banlib.book.chapter.Chapter.open`` once, then one analysis and one figure
+per cell.
 """
 __version__ = "0.1.0"
 

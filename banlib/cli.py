@@ -8,6 +8,7 @@ from .config import DEFAULT_SEED, SUBJECTS
 
 
 def main(argv=None) -> int:
+    """Parse ``argv`` and run one ``banlib`` subcommand; returns the exit status."""
     p = argparse.ArgumentParser(prog="banlib", description="BAN replication book tools")
     sub = p.add_subparsers(dest="cmd", required=True)
 

@@ -30,13 +30,19 @@ SAMPLE_RATE = 22_050          # Hz, GTZAN
 GTZAN_SECONDS = 30.0
 FADE_SECONDS = 2.0            # fade-in and fade-out of every fMRI stimulus
 
+# Spectrogram input of the networks
+N_MELS = 64                   # mel bands
+N_FFT = 1024                  # samples
+HOP_LENGTH = 512              # samples: 23.2 ms at 22,050 Hz
+CROP_FRAMES = 128             # frames (about 3 s): the crop length networks are trained and explained on
+
 # Cortical voxels per subject in the real derivatives (from the annexed file sizes).
 REAL_N_VOXELS = {
     "sub-001": 60_784, "sub-002": 53_927, "sub-003": 64_700,
     "sub-004": 61_899, "sub-005": 53_421,
 }
-# ROI sizes the paper reports (Section V-B2); sub-004's is given as "473 for participant".
-PAPER_ROI_SIZES = {"sub-001": 468, "sub-002": 581, "sub-003": 1_593, "sub-004": 473, "sub-005": 529}
+
+
 
 OPENNEURO_URL = "https://github.com/OpenNeuroDatasets/ds003720.git"
 OPENNEURO_VERSION = "1.0.1"
@@ -66,6 +72,7 @@ PROFILES = {
 
 
 def get_profile(name: str) -> Profile:
+    """The :class:`Profile` named ``name`` (``quick`` or ``full``)."""
     try:
         return PROFILES[name]
     except KeyError:

@@ -30,7 +30,7 @@ def test_untrained_network_predicts_acoustic_voxels_better_than_noise(quick_twin
     """A1 of a randomly initialised BAN is a bank of random spectro-temporal filters: it should
     carry the acoustic drive the twin planted, and nothing about the noise voxels."""
     from banlib.models.activations import area_activations, clip_spectrograms
-    from banlib.data.design import clip_table
+    from banlib.data.design import clip_table, subject_design
     from banlib.data.dataset import voxel_table
 
     torch.manual_seed(0)
@@ -38,7 +38,7 @@ def test_untrained_network_predicts_acoustic_voxels_better_than_noise(quick_twin
     specs = clip_spectrograms(quick_twin, clip_table(quick_twin), mean=-30.0, sd=20.0)
     acts = area_activations(model, specs, areas=("A1",))
     truth = voxel_table(quick_twin, "sub-003").truth.to_numpy()
-    ac = cortical_scores(acts, quick_twin, "sub-003", truth == "acoustic", n_components=20)
-    none = cortical_scores(acts, quick_twin, "sub-003", truth == "none", n_components=20)
+    ac = cortical_scores(acts, quick_twin, subject_design(quick_twin, "sub-003"), truth == "acoustic", n_components=20)
+    none = cortical_scores(acts, quick_twin, subject_design(quick_twin, "sub-003"), truth == "none", n_components=20)
     assert ac.median_r.iloc[0] > 0.1 and ac.median_r.iloc[0] > none.median_r.iloc[0] + 0.1
     assert abs(none.median_r.iloc[0]) < 0.03

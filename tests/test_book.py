@@ -32,6 +32,20 @@ def test_notebook_sources_are_clean(nb):
     assert book.check_source(nb) == []
 
 
+def test_notebooks_are_thin():
+    """Every chapter together stays under 350 code lines; each cell at most MAX_CELL_LINES (check_source)."""
+    total = sum(len(book.code_lines(c.source)) for nb in book.notebooks()
+                for c in nbformat.read(nb, as_version=4).cells if c.cell_type == "code")
+    assert total < 350, total
+
+
+def test_source_check_catches_long_cells(tmp_path):
+    long = _nb(tmp_path / "long.ipynb", [_params(), new_code_cell("\n".join(f"x{i} = {i}" for i in range(11)))])
+    assert any("11 code lines" in p for p in book.check_source(long))
+    ok = _nb(tmp_path / "ok.ipynb", [_params(), new_code_cell("# a comment\n" + "\n".join(f"x{i} = {i}" for i in range(10)))])
+    assert book.check_source(ok) == []
+
+
 def test_source_check_catches_outputs_and_missing_parameters(tmp_path):
     with_outputs = new_code_cell("1 + 1")
     with_outputs.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=1)]

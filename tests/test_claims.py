@@ -1,16 +1,20 @@
-import math
-
-from banlib.paper.claims import NOT_REPLICATED, NOT_TESTABLE, PAPER_TABLE2, REPLICATED, verdict_mean_sd, verdict_value
+from banlib.paper.claims import CLAIMS, claims_markdown, lookup
 
 
-def test_paper_table2_as_transcribed():
-    assert len(PAPER_TABLE2) == 8 and PAPER_TABLE2["L.HS"]["genre"] == (0.219, 0.079)
-    assert PAPER_TABLE2["R.LSTG"]["BAN"] == (0.102, 0.021)
+def test_claim_ids_are_unique_and_complete():
+    ids = [c.id for c in CLAIMS]
+    assert len(ids) == len(set(ids))
+    assert all(c.section and c.claim and ":" in c.source for c in CLAIMS)
+    assert sum(c.id.startswith("V-F.table2.") for c in CLAIMS) == 24
 
 
-def test_verdicts():
-    v, tol = verdict_mean_sd(0.15, 0.02, 0.148, 0.023, n=5)
-    assert v == REPLICATED and tol == 2 * math.sqrt((0.023 ** 2 + 0.02 ** 2) / 5)
-    assert verdict_mean_sd(0.45, 0.02, 0.148, 0.023)[0] == NOT_REPLICATED
-    assert verdict_mean_sd(float("nan"), float("nan"), 0.148, 0.023)[0] == NOT_TESTABLE
-    assert verdict_value(540, 540, 0) == REPLICATED and verdict_value(None, 1, 1) == NOT_TESTABLE
+def test_lookup_reaches_nested_values():
+    results = {"04": {"best_area": {"BAN": "T2T3"}, "x": 1}}
+    assert lookup(results, "04:best_area/BAN") == "T2T3" and lookup(results, "04:x") == 1
+    assert lookup(results, "04:best_area/feedforward") is None and lookup(results, "09:x") is None
+    assert lookup(results, "04:x/y") is None
+
+
+def test_markdown_lists_every_claim():
+    md = claims_markdown()
+    assert all(f"`{c.id}`" in md for c in CLAIMS)

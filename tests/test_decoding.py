@@ -5,7 +5,8 @@ import pytest
 from banlib.config import GENRES
 from banlib.data.dataset import DataError
 from banlib.data.design import clip_table
-from banlib.analyses.decoding import GenreDecoder, choice_confusion, clip_patterns, consistency, sampling_error
+from banlib.analyses.behaviour import choice_confusion, sampling_error
+from banlib.analyses.decoding import GenreDecoder, clip_patterns, consistency
 from banlib.data.behaviour import human_choices, read_choices
 
 

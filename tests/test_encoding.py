@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from banlib.encoding.ridge import RidgeCVEncoder, RidgeEncoder, pearson_columns
-from banlib.encoding.delays import delay
+
 from banlib.encoding.stats import fdr_bh, pearson_pvalues
 from banlib.encoding.resampling import resampled_scores
 
@@ -61,13 +61,6 @@ def test_ridgecv_picks_more_shrinkage_for_weak_signals():
     enc = RidgeCVEncoder(alphas=np.logspace(-2, 4, 7)).fit(X, Y, np.arange(T) // 40)
     assert np.median(enc.best_alpha_[10:]) >= 100 * np.median(enc.best_alpha_[:10])
     assert enc.score(X, Y)[:10].min() > 0.99
-
-
-def test_delay_shifts_within_runs():
-    X = np.arange(2 * 5 * 1, dtype=float).reshape(2, 5, 1)
-    D = delay(X, (1, 2))
-    assert D.shape == (2, 5, 2)
-    assert D[1, :, 0].tolist() == [0, 5, 6, 7, 8] and D[1, :, 1].tolist() == [0, 0, 5, 6, 7]
 
 
 def test_pearson_and_pvalues():

@@ -1,21 +1,45 @@
 import numpy as np
 
 from banlib.data.dataset import voxel_table
-from banlib.analyses.roi import ROISelector, recovery, select_roi
+import pandas as pd
+import pytest
+
+from banlib.analyses.roi import ROI, ROISelector, label_counts, label_fractions, recovery, select_roi
+from banlib.data.design import subject_design
 
 
 def test_recovers_planted_genre_voxels_on_the_quick_twin(quick_twin):
     for sub in quick_twin.subjects():
-        out = select_roi(quick_twin, sub, ROISelector(n_repeats=100, seed=0))
+        out = select_roi(quick_twin, subject_design(quick_twin, sub), ROISelector(n_repeats=100, seed=0))
         truth = (voxel_table(quick_twin, sub).truth == "genre").to_numpy()
-        rec = recovery(out["selector"].mask_, truth)
+        rec = recovery(out.mask, truth)
         assert rec["precision"] >= 0.9 and rec["recall"] >= 0.9, (sub, rec)
 
 
 def test_same_seed_same_roi(quick_twin):
-    a = select_roi(quick_twin, "sub-002", ROISelector(n_repeats=20, seed=5))["selector"]
-    b = select_roi(quick_twin, "sub-002", ROISelector(n_repeats=20, seed=5))["selector"]
-    assert np.array_equal(a.mask_, b.mask_) and np.array_equal(a.frequency_, b.frequency_)
+    design = subject_design(quick_twin, "sub-002")
+    a = select_roi(quick_twin, design, ROISelector(n_repeats=20, seed=5))
+    b = select_roi(quick_twin, design, ROISelector(n_repeats=20, seed=5))
+    assert np.array_equal(a.mask, b.mask) and np.array_equal(a.frequency, b.frequency)
+
+
+def test_roi_file_round_trip(tmp_path):
+    g = np.random.default_rng(0)
+    roi = ROI("sub-001", g.random(50) > 0.8, g.random(50), g.normal(size=50), g.random(50) > 0.1)
+    roi.save(tmp_path / "r.npz")
+    back = ROI.load(tmp_path / "r.npz", "sub-001")
+    assert np.array_equal(back.mask, roi.mask) and np.array_equal(back.usable, roi.usable)
+    assert back.size == roi.size and "ROI" in back.summary()
+
+
+def test_label_fractions_need_labels_and_sum_to_one():
+    vox = pd.DataFrame({"roi": ["L.HG", "L.HG", "R.PT", "other", "other"]})
+    counts = label_counts(np.array([True, False, True, True, False]), vox)
+    assert counts == {"L.HG": 1, "R.PT": 1, "other": 1}
+    frac = label_fractions(counts)
+    assert abs(sum(frac.values()) - 1) < 1e-12 and frac["L.HS"] == 0
+    with pytest.raises(ValueError):
+        label_fractions({})
 
 
 def test_bad_voxels_are_excluded_not_propagated():

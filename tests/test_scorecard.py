@@ -40,9 +40,19 @@ def test_verdicts_follow_the_values():
 
 
 def test_table2_not_testable_on_real_derivatives_says_why():
-    card = build(_results(**{"05_table2": {"table2_testable": False}})).set_index("claim")
-    assert card.loc["Table II (24 cells)", "verdict"] == "not testable"
-    assert "no voxel coordinates" in card.loc["Table II (24 cells)", "note"]
+    card = build(_results(**{"05_table2": {"table2_testable": False}}))
+    cells = card[card.id.str.startswith("V-F.table2.")]
+    assert len(cells) == 24 and set(cells.verdict) == {"not testable"}
+    assert cells.note.str.contains("no voxel coordinates").all()
+
+
+def test_table2_cells_are_judged_from_the_summary():
+    summary = [{"roi": "L.HG", "genre mean": 0.15, "genre sd": 0.02, "MFCC mean": 0.5, "MFCC sd": 0.01}]
+    card = build(_results(**{"05_table2": {"table2_summary": summary, "table2_n_subjects": 5}})).set_index("id")
+    assert card.loc["V-F.table2.L.HG.genre", "verdict"] == "replicated"
+    assert card.loc["V-F.table2.L.HG.MFCC", "verdict"] == "not replicated"
+    assert card.loc["V-F.table2.L.HG.BAN", "verdict"] == "not testable"
+    assert card.loc["V-F.table2.L.HG.genre", "ours"] == "0.150 ± 0.020"
 
 
 def test_load_results_reads_every_chapter(tmp_path):

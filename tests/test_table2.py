@@ -2,9 +2,7 @@ import numpy as np
 import pandas as pd
 
 from banlib.analyses import table2 as t2
-from banlib.data.atlas import TABLE2_ROIS
-from banlib.paper import claims
-from banlib.paper.claims import PAPER_TABLE2
+from banlib.paper.values import PAPER_TABLE2, TABLE2_ROIS
 
 
 def test_label_means_respect_the_roi_mask():
@@ -22,10 +20,10 @@ def test_summary_and_comparison_with_the_paper():
         tables[f"sub-{s}"] = pd.DataFrame({m: {roi: PAPER_TABLE2[roi][m][0] + (s - 2) * 0.001 for roi in TABLE2_ROIS}
                                            for m in t2.MODELS}).assign(n=10)
     summary = t2.summarise(tables)
-    comp = claims.compare_with_paper(summary, 5)
+    comp = t2.compare_with_paper(summary, 5)
     assert len(comp) == 24 and (comp.verdict == "replicated").all()
-    assert claims.ranking_agreement(summary) == 1.0
-    far = claims.compare_with_paper(summary + 0.2, 5)
+    assert t2.ranking_agreement(summary) == 1.0
+    far = t2.compare_with_paper(summary + 0.2, 5)
     assert (far.verdict == "not replicated").all()
 
 
@@ -38,16 +36,10 @@ def test_genre_pca_finds_a_planted_contrast():
     assert out["scores"].shape == (300, 2)
 
 
-def test_delay_averaged_weights():
-    coef = np.arange(2 * 3 * 4, dtype=float).reshape(2 * 3, 4)       # 3 features, 2 delays, 4 voxels
-    w = t2.delay_averaged_weights(coef, 3)
-    assert w.shape == (4, 3) and w[0, 0] == (coef[0, 0] + coef[3, 0]) / 2
-
-
 def test_model_ranking_follows_the_planted_truth(quick_twin):
     """Genre-planted voxels favour the genre model, acoustic-planted voxels favour MFCC, and in each
     label the winner follows which kind was planted more often there."""
-    from banlib.data.design import clip_table
+    from banlib.data.design import clip_table, subject_design
     from banlib.data.dataset import voxel_table
     from banlib.features.labels import genre_onehot
     from banlib.analyses.pipeline import Pipeline
@@ -57,7 +49,8 @@ def test_model_ranking_follows_the_planted_truth(quick_twin):
     spaces = {"genre": genre_onehot(clip_table(quick_twin).genre), "MFCC": pipe.mfcc_features}
     sub = "sub-005"
     vox = voxel_table(quick_twin, sub)
-    r = {m: fit_and_score(quick_twin, sub, f).r for m, f in spaces.items()}
+    design = subject_design(quick_twin, sub)
+    r = {m: fit_and_score(quick_twin, design, f).r for m, f in spaces.items()}
     truth = vox.truth.to_numpy()
     assert r["genre"][truth == "genre"].mean() > r["MFCC"][truth == "genre"].mean() + 0.05
     assert r["MFCC"][truth == "acoustic"].mean() > r["genre"][truth == "acoustic"].mean() + 0.1

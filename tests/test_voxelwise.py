@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from banlib.data.dataset import voxel_table
+from banlib.data.design import subject_design
 from banlib.encoding.voxelwise import fit_and_score, noise_ceiling, pca_features, split_half_reliability
 
 
@@ -36,11 +37,11 @@ def test_planted_acoustic_voxels_are_predicted_and_noise_voxels_are_not(quick_tw
     sub = "sub-002"
     truth = voxel_table(quick_twin, sub).truth.to_numpy()
     acoustic = np.load(quick_twin.truth_root / "acoustic_features.npy", allow_pickle=False)
-    r_ac = fit_and_score(quick_twin, sub, acoustic, truth == "acoustic").r
-    r_none = fit_and_score(quick_twin, sub, acoustic, truth == "none").r
+    r_ac = fit_and_score(quick_twin, subject_design(quick_twin, sub), acoustic, truth == "acoustic").r
+    r_none = fit_and_score(quick_twin, subject_design(quick_twin, sub), acoustic, truth == "none").r
     assert np.median(r_ac) > 0.2 and abs(np.median(r_none)) < 0.03
 
 
 def test_feature_count_must_match_the_design(quick_twin):
     with pytest.raises(ValueError, match="540"):
-        fit_and_score(quick_twin, "sub-001", np.zeros((10, 10, 3), np.float32))
+        fit_and_score(quick_twin, subject_design(quick_twin, "sub-001"), np.zeros((10, 10, 3), np.float32))

@@ -25,10 +25,11 @@ import pandas as pd
 
 from ..config import GENRES
 from ..data.dataset import load_responses
-from ..data.design import clip_table
 from .metrics import macro_f1
 from ..encoding.voxelwise import DEFAULT_ALPHAS, fit_and_score, noise_ceiling, pca_features, split_half_reliability
 
+NO_BEHAVIOUR = ("the behavioural metric and the BAS are null where the data have no listeners' choices "
+                "(ds003720 has none)")
 N_CORTICAL_AREAS = 4      # A1, Belt, PB, T2/T3
 
 
@@ -38,6 +39,7 @@ def network_modules(model) -> int:
 
 
 def structural_similarity(n_network: int, n_cortex: int = N_CORTICAL_AREAS) -> float:
+    """min(n_network, n_cortex) / max(n_network, n_cortex): 1 when the network has one module per cortical area."""
     return min(n_network, n_cortex) / max(n_network, n_cortex)
 
 
@@ -46,26 +48,39 @@ def brain_like_score(cortical: float, behavioural: float, structural: float = 1.
     return (structural * cortical + behavioural) / 2
 
 
-def cortical_scores(activations: dict[str, np.ndarray], source, subject: str, voxels,
-                    n_components: int = 50, delays=(2, 3, 4), alphas=DEFAULT_ALPHAS,
-                    ceiling: np.ndarray | None = None) -> pd.DataFrame:
-    """Score every area for one subject: a row per area with ``median_r``, ``mean_r``,
-    ``ceiling`` (median noise ceiling over the voxels), ``normalised`` (median_r / ceiling) and the
-    per-voxel ``r`` array (object column, for maps and tests).
+def cortical_scores(activations: dict[str, np.ndarray], source, design, voxels,
+                    n_components: int = 50, alphas=DEFAULT_ALPHAS, ceiling: np.ndarray | None = None) -> pd.DataFrame:
+    """Score every area of a network for one subject (Eq. 4).
 
-    ``activations`` ``{area: (n_clips, 10, F)}`` in clip-table order; ``voxels`` mask or indices.
+    Parameters
+    ----------
+    activations : dict of str to array of shape (n_clips, 10, n_features)
+        Per-TR activations of each area, in ``design.clips`` order.
+    source : DataSource
+    design : SubjectDesign
+    voxels : bool array of shape (V,) or int array
+        The voxels scored (the genre ROI).
+    n_components : int
+        PCA components kept per area (fitted on the training clips).
+    ceiling : array of shape (n_voxels,), optional
+        Noise ceiling of the voxels; computed from ``Resp_Test`` when not given.
+
+    Returns
+    -------
+    DataFrame, one row per area: ``median_r``, ``mean_r``, ``ceiling`` (median noise ceiling over the
+    voxels), ``normalised`` (median_r / ceiling), ``n_components`` and the per-voxel ``r`` array.
     """
-    clips = clip_table(source, subject)
-    train = (clips.split == "Training").to_numpy()
+    train = design.training_clips
     if ceiling is None:
-        ceiling = noise_ceiling(split_half_reliability(np.asarray(load_responses(source, subject, "Test")[:, voxels])))
+        test = np.asarray(load_responses(source, design.subject, "Test")[:, voxels])
+        ceiling = noise_ceiling(split_half_reliability(test))
     med_ceiling = float(np.median(ceiling))
     rows = []
     for area, feats in activations.items():
         pcs = pca_features(feats, train, n_components)
-        res = fit_and_score(source, subject, pcs, voxels, delays, alphas)
+        res = fit_and_score(source, design, pcs, voxels, alphas=alphas)
         med = float(np.median(res.r))
-        rows.append({"subject": subject, "area": area, "median_r": med, "mean_r": float(res.r.mean()),
+        rows.append({"subject": design.subject, "area": area, "median_r": med, "mean_r": float(res.r.mean()),
                      "ceiling": med_ceiling, "normalised": med / med_ceiling if med_ceiling > 0 else float("nan"),
                      "n_components": pcs.shape[-1], "r": res.r})
     return pd.DataFrame(rows)
@@ -103,7 +118,7 @@ def score_networks(pipe, networks=("BAN", "feedforward", "CORnet-S passes"), bas
     from ..data.behaviour import human_choices
 
     source = pipe.source
-    subjects = source.subjects()
+    subjects = pipe.subjects
     cortical, behaviour, overall, predictions = [], [], [], {}
     for name in tqdm(networks, desc="networks", disable=not progress):
         out = pipe.responses(name)
@@ -111,7 +126,7 @@ def score_networks(pipe, networks=("BAN", "feedforward", "CORnet-S passes"), bas
         modules = network_modules(out["model"])
         structural = structural_similarity(modules)
         for sub in tqdm(subjects, desc=f"{name}: subjects", leave=False, disable=not progress):
-            scores = cortical_scores(out["activations"], source, sub, pipe.roi_mask(sub))
+            scores = cortical_scores(out["activations"], source, pipe.design(sub), pipe.roi_mask(sub))
             scores.insert(0, "network", name)
             cortical.append(scores)
             choices = human_choices(source, sub)
@@ -124,3 +139,58 @@ def score_networks(pipe, networks=("BAN", "feedforward", "CORnet-S passes"), bas
                             "bas_without_structure": brain_like_score(c, f1)})
     return {"cortical": pd.concat(cortical, ignore_index=True), "behavioural": pd.DataFrame(behaviour),
             "bas": pd.DataFrame(overall), "predictions": predictions}
+
+
+def cortical_table(scores: dict) -> pd.DataFrame:
+    """Median r and normalised score per (network, area), mean and sd over subjects."""
+    cort = scores["cortical"].drop(columns="r")
+    return cort.groupby(["network", "area"], sort=False)[["median_r", "normalised"]].agg(["mean", "std"])
+
+
+def best_areas(scores: dict) -> pd.Series:
+    """Each network's area with the highest mean median r over subjects."""
+    cort = scores["cortical"]
+    best = cort.groupby(["network", "area"], sort=False).median_r.mean().groupby(level=0).idxmax()
+    return best.map(lambda x: x[1])
+
+
+def bas_values(scores: dict) -> dict:
+    """The chapter's results on the cortical metric and the BAS (values keyed as in the results file)."""
+    cort = scores["cortical"]
+    out = {"cortical_per_area": {f"{n}/{a}": float(v) for (n, a), v in
+                                 cort.groupby(["network", "area"]).median_r.mean().items()},
+           "best_area": best_areas(scores).to_dict(), "noise_ceiling_median": float(cort.ceiling.median())}
+    bas = scores["bas"]
+    for name, row in bas.groupby("network", sort=False)[["cortical", "behavioural", "bas"]].mean().iterrows():
+        key = name.replace(" ", "_")
+        out[f"cortical_{key}"] = float(row.cortical)
+        if np.isfinite(row.behavioural):          # without listeners' choices there is no behavioural metric
+            out[f"bas_{key}"] = float(row.bas)
+            out[f"behavioural_{key}"] = float(row.behavioural)
+    out["bas_table"] = bas.round(4).to_dict(orient="records")
+    return out
+
+
+def bas_table(scores: dict) -> pd.DataFrame:
+    """Cortical, behavioural, structural, BAS and BAS without the structural factor per network (mean, sd)."""
+    cols = ["cortical", "behavioural", "structural", "bas", "bas_without_structure"]
+    return scores["bas"].groupby("network", sort=False)[cols].agg(["mean", "std"])
+
+
+def cortical_by_planted_kind(pipe, activations: dict[str, np.ndarray], areas=("A1", "T2T3")) -> pd.DataFrame:
+    """Twin only: the cortical score of a network's ``areas`` on voxels of each planted kind (genre, acoustic,
+    none), mean over subjects: rows kinds, columns areas."""
+    rows = []
+    chosen = {a: activations[a] for a in areas}
+    for sub in pipe.subjects:
+        truth = pipe.voxel_table(sub).truth.to_numpy()
+        for kind in ("genre", "acoustic", "none"):
+            s = cortical_scores(chosen, pipe.source, pipe.design(sub), truth == kind)
+            rows += [{"subject": sub, "planted": kind, "area": a, "median_r": r} for a, r in zip(s.area, s.median_r)]
+    return pd.DataFrame(rows).groupby(["planted", "area"], sort=False).median_r.mean().unstack("area")
+
+
+def planted_kind_values(by_kind: pd.DataFrame) -> dict:
+    """``twin_cortical_by_kind`` and how much better acoustic voxels score than noise voxels."""
+    return {"twin_cortical_by_kind": {f"{k}/{a}": float(v) for (k, a), v in by_kind.stack().items()},
+            "twin_cortical_acoustic_minus_none": float(by_kind.loc["acoustic"].max() - by_kind.loc["none"].max())}

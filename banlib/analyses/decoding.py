@@ -18,14 +18,13 @@ from scipy import stats
 
 from ..config import GENRES, TRS_PER_CLIP
 from ..data.dataset import load_responses
-from ..data.design import clip_table, tr_design
 from .metrics import confusion_matrix
 
 
 def clip_patterns(Y: np.ndarray, design: pd.DataFrame, lag: int = 2) -> tuple[np.ndarray, pd.DataFrame]:
     """Mean response per clip presentation, lag-shifted.
 
-    ``Y`` (T, V) rows of ``Resp_<kind>``; ``design`` the matching :func:`~banlib.dataset.tr_design`.
+    ``Y`` (T, V) rows of ``Resp_<kind>``; ``design`` the matching :func:`~banlib.data.design.tr_design`.
     Returns ``patterns`` (n_presentations, V) and a frame with ``run``, ``clip``, ``n_trs`` per
     presentation. The lead clip of each run (the repeat whose first TRs are dropped) is left out.
     """
@@ -60,6 +59,7 @@ class GenreDecoder:
     max_iter: int = 2000
 
     def fit(self, X, y, groups) -> "GenreDecoder":
+        """Choose C by leave-one-group-out accuracy, then fit on everything."""
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import LeaveOneGroupOut, cross_val_score
         from sklearn.pipeline import make_pipeline
@@ -76,34 +76,106 @@ class GenreDecoder:
         return self
 
     def predict(self, X) -> np.ndarray:
+        """Genre index per pattern, int array of shape (n,)."""
         return self.model_.predict(X)
 
 
-def decode_subject(source, subject: str, mask: np.ndarray, lag: int = 2,
-                   decoder: GenreDecoder | None = None) -> dict:
+@dataclass
+class Decoded:
+    """Genre decoded from one subject's ROI on the 60 test clips.
+
+    Attributes
+    ----------
+    subject : str
+    true, pred : int arrays of shape (60,)
+        True and decoded genre index per test clip.
+    clips : int array of shape (60,)
+        The clips' rows in the design's clip table.
+    confusion : array of shape (10, 10)
+        Row-normalised confusion matrix (rows = true genre).
+    decoder : GenreDecoder
+    """
+
+    subject: str
+    true: np.ndarray
+    pred: np.ndarray
+    clips: np.ndarray
+    confusion: np.ndarray
+    decoder: "GenreDecoder"
+
+    @property
+    def accuracy(self) -> float:
+        """Share of test clips decoded correctly."""
+        return float((self.pred == self.true).mean())
+
+
+def decode_subject(source, design, mask: np.ndarray, lag: int = 2, decoder: GenreDecoder | None = None) -> Decoded:
     """Train on the 480 training presentations, predict the 60 test clips (repeats averaged).
 
-    Returns ``true``/``pred`` genre indices (60,), ``clips`` (clip-table rows), ``accuracy``,
-    ``confusion`` (10, 10, rows = true genre, normalised) and the fitted ``decoder``.
+    Parameters
+    ----------
+    source : DataSource
+    design : SubjectDesign
+    mask : bool array of shape (V,)
+        The voxels to decode from (the subject's genre ROI).
+    lag : int
+        Haemodynamic lag in TRs.
+    decoder : GenreDecoder, optional
     """
-    clips = clip_table(source, subject)
-    genre = np.array([GENRES.index(g) for g in clips.genre])
+    genre = design.genre
     mask = np.asarray(mask, bool)
     if mask.sum() == 0:
-        raise ValueError(f"{subject}: the ROI is empty; nothing to decode from")
+        raise ValueError(f"{design.subject}: the ROI is empty; nothing to decode from")
     sets = {}
     for kind in ("Training", "Test_Mean"):
-        Y = load_responses(source, subject, kind)
-        sets[kind] = clip_patterns(np.asarray(Y[:, mask]), tr_design(source, subject, kind, clips), lag)
+        Y = load_responses(source, design.subject, kind)
+        sets[kind] = clip_patterns(np.asarray(Y[:, mask]), design.rows[kind], lag)
     Xtr, itr = sets["Training"]
     Xte, ite = sets["Test_Mean"]
     decoder = decoder or GenreDecoder()
     decoder.fit(Xtr, genre[itr["clip"]], itr.run.to_numpy())
     pred = decoder.predict(Xte)
     true = genre[ite["clip"]]
-    return {"subject": subject, "true": true, "pred": pred, "clips": ite["clip"].to_numpy(),
-            "accuracy": float((pred == true).mean()), "confusion": confusion_matrix(true, pred),
-            "decoder": decoder}
+    return Decoded(design.subject, true, pred, ite["clip"].to_numpy(), confusion_matrix(true, pred), decoder)
+
+
+def decode_all(pipe, progress: bool = True) -> dict[str, Decoded]:
+    """:func:`decode_subject` for every subject of a :class:`~banlib.analyses.pipeline.Pipeline`, on its ROI."""
+    from tqdm.auto import tqdm
+
+    return {sub: decode_subject(pipe.source, pipe.design(sub), pipe.roi_mask(sub))
+            for sub in tqdm(pipe.subjects, desc="decoding", unit="subject", disable=not progress)}
+
+
+def mean_confusion(decoded: dict[str, Decoded]) -> np.ndarray:
+    """The subjects' confusion matrices averaged, array of shape (10, 10)."""
+    return np.mean([d.confusion for d in decoded.values()], axis=0)
+
+
+def per_genre_accuracy(decoded: dict[str, Decoded]) -> pd.DataFrame:
+    """Accuracy per genre: one row per subject and a ``mean`` row, one column per genre."""
+    table = pd.DataFrame({s: np.diag(d.confusion) for s, d in decoded.items()}, index=GENRES).T
+    table.loc["mean"] = table.mean()
+    return table
+
+
+OFF_DIAGONAL_UNDEFINED = ("rho over the off-diagonal cells is undefined (null) for a pair in which a subject's "
+                          "matrix has no errors: all its off-diagonal cells are equal")
+PAPER_CONFUSION_CELLS = (("reggae", "rock"), ("rock", "country"))   # named in Section V-E
+
+
+def decoding_values(decoded: dict[str, Decoded]) -> dict:
+    """The chapter's results: accuracy and confusion per subject, their means, the cells the paper names."""
+    out = {}
+    for sub, d in decoded.items():
+        out[f"brain_accuracy_{sub}"] = d.accuracy
+        out[f"brain_confusion_{sub}"] = d.confusion.round(4)
+    mean = mean_confusion(decoded)
+    out["brain_accuracy_mean"] = float(np.mean([d.accuracy for d in decoded.values()]))
+    out["brain_accuracy_per_genre_mean"] = per_genre_accuracy(decoded).loc["mean"].round(4).to_dict()
+    for a, b in PAPER_CONFUSION_CELLS:
+        out[f"brain_confusion_{a}_as_{b}"] = float(mean[GENRES.index(a), GENRES.index(b)])
+    return out
 
 
 def consistency(confusions: dict[str, np.ndarray], off_diagonal: bool = False) -> pd.DataFrame:
@@ -120,17 +192,21 @@ def consistency(confusions: dict[str, np.ndarray], off_diagonal: bool = False) -
     return pd.DataFrame(rows)
 
 
-# --------------------------------------------------------------------------- behaviour
+def consistency_table(decoded: dict[str, Decoded]) -> pd.DataFrame:
+    """Every pair of subjects: Spearman rho and p over all 100 cells, and rho over the 90 off-diagonal cells."""
+    confusions = {s: d.confusion for s, d in decoded.items()}
+    table = consistency(confusions)
+    table["rho (off-diagonal)"] = consistency(confusions, off_diagonal=True).rho
+    return table
 
 
-def choice_confusion(tables) -> np.ndarray:
-    """Row-normalised confusion of listeners' choices pooled over behaviour tables (rows = true genre)."""
-    both = pd.concat(list(tables), ignore_index=True)
-    return confusion_matrix([GENRES.index(g) for g in both.genre], [GENRES.index(c) for c in both.choice])
+def at_ceiling(decoded: dict[str, Decoded], level: float = 0.95) -> bool:
+    """Whether every subject is decoded at ``level`` or better (matrices then agree through their diagonals)."""
+    return all(d.accuracy >= level for d in decoded.values())
 
 
-def sampling_error(planted: np.ndarray, trials_per_row: np.ndarray) -> float:
-    """Mean absolute error expected from sampling alone when a row-stochastic matrix is estimated
-    from ``trials_per_row`` draws per row: mean over cells of sqrt(2 p (1 - p) / (pi n))."""
-    n = np.asarray(trials_per_row, float)[:, None]
-    return float(np.mean(np.sqrt(2 * planted * (1 - planted) / (np.pi * n))))
+def consistency_values(table: pd.DataFrame, ceiling: bool) -> dict:
+    """The chapter's results on consistency: smallest rho, largest p, every pair, and the ceiling flag."""
+    return {"brain_consistency_min_rho": float(table.rho.min()), "brain_consistency_max_p": float(table.p.max()),
+            "brain_consistency_pairs": table.round(4).to_dict(orient="records"),
+            "brain_decoding_at_ceiling": bool(ceiling)}

@@ -15,11 +15,14 @@ class probability; a faithful map makes it fall faster than removing patches at 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import pandas as pd
 import torch
 from scipy import stats
 
-from ..config import SAMPLE_RATE
+from ..config import CROP_FRAMES, GENRES, N_MELS, SAMPLE_RATE
 
 PATCH = (8, 16)          # mel bands x frames (about 0.37 s)
 METHODS = ("Grad-CAM", "LIME", "occlusion")
@@ -132,7 +135,7 @@ def faithfulness(model, spec: np.ndarray, target: int, maps: dict[str, np.ndarra
             "random_auc_sd": float(np.std([deletion_auc(c) for c in random]))}
 
 
-def mel_frequencies(n_mels: int = 64, sr: int = SAMPLE_RATE) -> np.ndarray:
+def mel_frequencies(n_mels: int = N_MELS, sr: int = SAMPLE_RATE) -> np.ndarray:
     """Centre frequency (Hz) of each mel band of :func:`banlib.features.log_mel` (HTK mel, 0 to sr/2)."""
     def hz_to_mel(f):
         return 2595.0 * np.log10(1.0 + f / 700.0)
@@ -155,7 +158,106 @@ def intensity_and_frequency(spec: np.ndarray, attribution: np.ndarray) -> dict[s
     return {"intensity_rho": float(rho), "low_half_share": band_share(attribution, slice(0, spec.shape[0] // 2))}
 
 
-def middle_crop(spec: np.ndarray, frames: int = 128) -> np.ndarray:
+def middle_crop(spec: np.ndarray, frames: int = CROP_FRAMES) -> np.ndarray:
     """The centred ``frames``-long crop of a (bands, frames) spectrogram (what BAN was trained on)."""
     start = max(0, (spec.shape[1] - frames) // 2)
     return spec[:, start:start + frames]
+
+
+
+# ------------------------------------------------------------------------ the chapter's steps
+@dataclass
+class Explained:
+    """A trained network on the 60 fMRI test clips, ready to be explained.
+
+    Attributes
+    ----------
+    model : BAN (on the CPU, eval mode)
+    names : list of str
+        Clip names ``genre.000NN``.
+    labels, pred : int arrays of shape (60,)
+        True and predicted genre index.
+    prob : array of shape (60, 10)
+        Predicted probabilities (softmax averaged over crops).
+    crops : list of arrays of shape (64, 128)
+        The centred training-length crop of each clip's standardised log-mel spectrogram.
+    """
+
+    model: object
+    names: list
+    labels: np.ndarray
+    pred: np.ndarray
+    prob: np.ndarray
+    crops: list
+
+    @property
+    def accuracy(self) -> float:
+        """Share of the test clips predicted correctly."""
+        return float((self.pred == self.labels).mean())
+
+    def of_genre(self, genre: str, n: int | None = None) -> list[int]:
+        """Indices of the clips of ``genre`` (the first ``n``)."""
+        found = [i for i, lab in enumerate(self.labels) if GENRES[lab] == genre]
+        return found[:n] if n else found
+
+    def maps(self, i: int, target: int | None = None, seed: int = 0, area: str = "A1") -> dict[str, np.ndarray]:
+        """The three attribution maps of clip ``i`` for ``target`` (default: its predicted class)."""
+        target = int(self.pred[i]) if target is None else int(target)
+        return attribution_maps(self.model, self.crops[i], target, area=area, seed=seed)
+
+
+def explain_test_clips(pipe, name: str = "BAN") -> Explained:
+    """The pipeline's trained network (on the CPU) and its predictions on the fMRI test clips."""
+    from ..models.train import predict
+
+    model, _, _ = pipe.network(name)
+    model = model.cpu().eval()
+    test = pipe.training_data["fmri_test"]
+    prob = predict(model, test, CROP_FRAMES)
+    return Explained(model, list(test.names), np.asarray(test.labels), prob.argmax(1), prob,
+                     [middle_crop(s) for s in test.specs])
+
+
+def confused_clip(ex: Explained, true: str = "blues", taken_for: str = "jazz") -> tuple[int, int]:
+    """A ``true`` clip predicted as ``taken_for`` (the first), else the ``true`` clip with the highest
+    ``taken_for`` probability; returns ``(clip index, number of clips actually so confused)``."""
+    t, f = GENRES.index(true), GENRES.index(taken_for)
+    mine = [i for i, lab in enumerate(ex.labels) if lab == t]
+    wrong = [i for i in mine if ex.pred[i] == f]
+    return (wrong[0] if wrong else max(mine, key=lambda i: ex.prob[i, f])), len(wrong)
+
+
+def agreement_table(maps: dict[int, dict]) -> pd.DataFrame:
+    """Spearman rho between each pair of methods, one row per explained clip."""
+    return pd.DataFrame([{f"{a} vs {b}": r for (a, b), r in agreement(m).items()} for m in maps.values()])
+
+
+def deletion_results(ex: Explained, maps: dict[int, dict], seed: int = 0) -> tuple[pd.DataFrame, dict]:
+    """Deletion AUC per clip and method (plus ``random``), and the curves ``{method: [curve per clip]}``."""
+    aucs, curves = [], {}
+    for i, m in maps.items():
+        f = faithfulness(ex.model, ex.crops[i], int(ex.pred[i]), m, seed=seed)
+        aucs.append(f["auc"])
+        for k, c in f["curves"].items():
+            curves.setdefault(k, []).append(c)
+    return pd.DataFrame(aucs), curves
+
+
+def gradcam_deletion_by_area(ex: Explained, clips, random_auc: pd.Series, areas) -> pd.DataFrame:
+    """Deletion AUC of Grad-CAM attached to each area, per clip, beside the random order's."""
+    rows = []
+    for k, i in enumerate(clips):
+        target = int(ex.pred[i])
+        row = {a: deletion_auc(deletion_curve(ex.model, ex.crops[i], target,
+                                              np.argsort(-patch_scores(gradcam(ex.model, ex.crops[i], target, a)),
+                                                         kind="stable")))
+               for a in areas}
+        rows.append(row | {"random": float(random_auc.iloc[k])})
+    return pd.DataFrame(rows)
+
+
+def reading_table(ex: Explained, maps: dict[int, dict]) -> pd.DataFrame:
+    """The paper's reading per method: mean intensity rho and low-half share over the explained clips."""
+    rows = [{"clip": ex.names[i], "method": meth, **intensity_and_frequency(ex.crops[i], m[meth])}
+            for i, m in maps.items() for meth in METHODS]
+    return pd.DataFrame(rows).groupby("method")[["intensity_rho", "low_half_share"]].mean()

@@ -1,10 +1,10 @@
 """The steps later chapters share, computed once per book run and reused.
 
-A :class:`Pipeline` is one (data, profile, seed, work folder). Trained networks live in
-``<work>/checkpoints/<name>-seed<seed>/`` and ROI masks in ``<work>/results/02_roi_<sub>.npz``
-(written by the ROI chapter); a chapter run on its own computes what is missing and leaves
-it there for the next. Every step is deterministic given the seed, so a cached result and a
-recomputed one are the same.
+A :class:`Pipeline` is one (data, profile, seed, work folder). It reads each subject's design once,
+keeps trained networks in ``<work>/checkpoints/<name>-seed<seed>/`` and ROI masks in
+``<work>/results/02_roi_<sub>.npz`` (written by the ROI chapter); a chapter run on its own computes
+what is missing and leaves it there for the next. Every step is deterministic given the seed, so a
+cached result and a recomputed one are the same.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import get_profile
+from ..config import Profile, get_profile
 
 
 def work_dir(results_path) -> Path:
@@ -22,23 +22,116 @@ def work_dir(results_path) -> Path:
 
 
 def network_tag(name: str, passes=None) -> str:
+    """A file-name-safe tag of a network (and its passes, for the recurrence grid)."""
     return name.replace(" ", "_") + ("" if passes is None else "-" + "".join(map(str, passes)))
 
 
 class Pipeline:
-    def __init__(self, source, profile: str, seed: int, work: str | Path, device: str | None = None):
-        self.source, self.profile, self.seed = source, get_profile(profile), seed
+    """Shared, cached steps of one book run.
+
+    Parameters
+    ----------
+    source : DataSource
+        The data (:func:`banlib.data.dataset.open_source`).
+    profile : str or Profile
+        ``"quick"`` or ``"full"``; resolved once here.
+    seed : int
+        The run's seed (training, resampling).
+    work : path
+        The book run's output folder; checkpoints and ROI masks are kept under it.
+    device : str, optional
+        Torch device; default CUDA when available, else CPU.
+    """
+
+    def __init__(self, source, profile: str | Profile, seed: int, work: str | Path, device: str | None = None):
+        self.source = source
+        self.profile = profile if isinstance(profile, Profile) else get_profile(profile)
+        self.seed = seed
         self.work = Path(work)
         self._requested_device = device
+        self._designs: dict = {}               # per subject
+        self._voxel_tables: dict = {}          # per subject
+        self._rois: dict = {}                  # per subject
         self._spectrogram_cache: dict = {}     # per input normalisation
         self._responses_cache: dict = {}       # per (network, passes)
 
+    # ------------------------------------------------------------------ data
+    @cached_property
+    def subjects(self) -> list[str]:
+        """The subjects of the data source."""
+        return self.source.subjects()
+
+    def design(self, subject: str | None = None):
+        """The subject's :class:`~banlib.data.design.SubjectDesign`, read once (default: first subject)."""
+        from ..data.design import subject_design
+
+        subject = subject or self.subjects[0]
+        if subject not in self._designs:
+            self._designs[subject] = subject_design(self.source, subject)
+        return self._designs[subject]
+
+    @property
+    def clips(self):
+        """The 540 clips (:func:`banlib.data.design.clip_table`) of the first subject."""
+        return self.design().clips
+
+    def voxel_table(self, subject: str):
+        """Per-voxel coordinates and labels (DataFrame), or None where the data have none."""
+        from ..data.dataset import voxel_table
+
+        if subject not in self._voxel_tables:
+            self._voxel_tables[subject] = voxel_table(self.source, subject)
+        return self._voxel_tables[subject]
+
+    @property
+    def has_coordinates(self) -> bool:
+        """Whether every subject's voxels have coordinates and anatomical labels."""
+        return all(self.voxel_table(s) is not None for s in self.subjects)
+
+    # ------------------------------------------------------------------ ROI
+    def roi_path(self, subject: str) -> Path:
+        """Where the subject's ROI is kept: ``<work>/results/02_roi_<sub>.npz``."""
+        return self.work / "results" / f"02_roi_{subject}.npz"
+
+    def roi(self, subject: str, recompute: bool = False, progress=None):
+        """The subject's genre ROI (:class:`~banlib.analyses.roi.ROI`): read from the ROI chapter's
+        file, or selected now (and saved) when missing or ``recompute``."""
+        from .roi import ROI, ROISelector, select_roi
+
+        path = self.roi_path(subject)
+        if not recompute and subject in self._rois:
+            return self._rois[subject]
+        if recompute or not path.exists():
+            sel = ROISelector(n_repeats=self.profile.n_roi_repeats, seed=self.seed)
+            roi = select_roi(self.source, self.design(subject), sel, progress=progress)
+            roi.save(path)
+        else:
+            roi = ROI.load(path, subject)
+        self._rois[subject] = roi
+        return roi
+
+    def rois(self, recompute: bool = False, progress: bool = True) -> dict:
+        """:meth:`roi` of every subject, ``{subject: ROI}``, with a progress bar."""
+        from tqdm.auto import tqdm
+
+        return {s: self.roi(s, recompute) for s in tqdm(self.subjects, desc="ROI selection", unit="subject",
+                                                         disable=not progress)}
+
+    def voxel_tables(self) -> dict:
+        """:meth:`voxel_table` of every subject (values None where the data have no coordinates)."""
+        return {s: self.voxel_table(s) for s in self.subjects}
+
+    def roi_mask(self, subject: str) -> np.ndarray:
+        """The subject's genre ROI as a bool array of shape (V,)."""
+        return self.roi(subject).mask
+
+    # ------------------------------------------------------------------ networks
     @cached_property
     def training_data(self):
         """Spectrograms for training (``train``, ``val``, ``fmri_test``); read only when needed."""
         from ..models.train import prepare_data
 
-        return prepare_data(self.source, split="random", seed=self.seed)
+        return prepare_data(self.source, split="random", seed=self.seed, clips=self.clips)
 
     @cached_property
     def device(self) -> str:
@@ -50,6 +143,7 @@ class Pipeline:
         return "cuda" if torch.cuda.is_available() else "cpu"
 
     def config(self, name: str, passes=None):
+        """The :class:`~banlib.models.train.TrainConfig` of a network in this profile."""
         from ..models.train import TrainConfig
 
         return TrainConfig(model=name, widths=self.profile.widths, passes=passes,
@@ -69,14 +163,9 @@ class Pipeline:
         model, history = train(cfg, data, out, progress=False)
         return model, history, (data["train"].mean, data["train"].sd)
 
-    @cached_property
-    def clips(self):
-        from ..data.design import clip_table
-
-        return clip_table(self.source)
-
     def stimulus_spectrograms(self, norm: tuple[float, float]) -> np.ndarray:
-        """(540, 64, frames) standardised log-mel of every stimulus as played; cached per ``norm``."""
+        """Standardised log-mel of every stimulus as played, array of shape (540, 64, frames); cached per
+        ``norm`` (the training set's mean and sd)."""
         from ..models.activations import clip_spectrograms
 
         if norm not in self._spectrogram_cache:
@@ -84,8 +173,8 @@ class Pipeline:
         return self._spectrogram_cache[norm]
 
     def responses(self, name: str = "BAN", passes=None) -> dict:
-        """A trained network on the 540 stimuli: ``activations`` {area: (540, 10, F)},
-        ``predictions`` {clip name: genre} for the 60 test clips, and the ``model``. Cached."""
+        """A trained network on the 540 stimuli: ``activations`` {area: array of shape (540, 10, F)},
+        ``predictions`` {clip name: genre} for the 60 test clips, the ``model`` and its ``history``. Cached."""
         key = (name, None if passes is None else tuple(passes))
         if key not in self._responses_cache:
             self._responses_cache[key] = self._responses(name, passes)
@@ -98,8 +187,9 @@ class Pipeline:
 
         model, history, norm = self.network(name, passes)
         specs = self.stimulus_spectrograms(norm)
-        test = np.nonzero((self.clips.split == "Test").to_numpy())[0]
-        names = [f"{g}.{int(t):05d}" for g, t in zip(self.clips.genre.iloc[test], self.clips.track.iloc[test])]
+        design = self.design()
+        test = design.test_clips
+        names = design.clip_names(test)
         prob = predict(model, SpectrogramSet(list(specs[test]), np.zeros(len(test), int), names),
                        self.config(name, passes).crop_frames, self.device)
         return {"model": model, "history": history,
@@ -108,37 +198,17 @@ class Pipeline:
 
     @cached_property
     def mfcc_features(self) -> np.ndarray:
-        """(540, 10, 32) MFCC-model features of every stimulus as played (:mod:`banlib.mfcc`)."""
+        """MFCC-model features of every stimulus as played (:mod:`banlib.features.mfcc`), array of shape
+        (540, 10, 32)."""
         from ..features.mfcc import clip_mfcc
         from ..models.activations import played_stimuli
 
         return np.stack([clip_mfcc(w) for w in played_stimuli(self.source, self.clips)])
 
     def genre_features(self, name: str = "BAN") -> np.ndarray:
-        """(540, 10, 10) the network's genre probabilities per TR (:func:`banlib.activations.genre_outputs`)."""
+        """The network's genre probabilities per TR (:func:`banlib.models.activations.genre_outputs`),
+        array of shape (540, 10, 10)."""
         from ..models.activations import genre_outputs
 
         model, _, norm = self.network(name)
         return genre_outputs(model, self.stimulus_spectrograms(norm), device=self.device)
-
-    def roi_mask(self, subject: str) -> np.ndarray:
-        """The subject's genre ROI (V,) bool, from the ROI chapter's file or selected now."""
-        from .roi import ROISelector, select_roi
-
-        path = self.work / "results" / f"02_roi_{subject}.npz"
-        if path.exists():
-            with np.load(path, allow_pickle=False) as f:
-                return f["mask"].astype(bool)
-        sel = ROISelector(n_repeats=self.profile.n_roi_repeats, seed=self.seed)
-        select_roi(self.source, subject, sel)
-        save_roi(path, sel)
-        return sel.mask_
-
-
-def save_roi(path: str | Path, selector) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.npz")
-    np.savez(tmp, mask=selector.mask_, frequency=selector.frequency_.astype(np.float32),
-             mean_r=selector.mean_r_.astype(np.float32))
-    tmp.replace(path)

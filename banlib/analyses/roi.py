@@ -8,21 +8,42 @@ significant in more than 75 % of repetitions.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..data.dataset import DataSource, load_responses, voxel_quality
-from ..data.design import clip_grid, clip_table, tr_design
-from ..encoding.delays import design_matrix
+from ..data.atlas import TABLE2_ROIS
+from ..data.dataset import DataSource, check_present, load_responses, voxel_quality
+from ..data.design import SubjectDesign
+from ..encoding.delays import Delayer
 from ..encoding.resampling import resampled_scores
 from ..encoding.stats import fdr_bh, pearson_pvalues
 from ..features.labels import genre_onehot
+from ..paper.values import PAPER_ROI_SIZES
 
 
 @dataclass
 class ROISelector:
-    """Estimator: ``fit(X, Y, blocks)`` sets ``frequency_`` (V,), ``mask_`` (V,), ``mean_r_`` (V,)."""
+    """Resampled genre-encoding significance per voxel; the ROI is what passes often enough.
+
+    Parameters
+    ----------
+    n_repeats : int
+        Random splits of whole clip presentations.
+    train_fraction : float
+        Share of presentations fitted in each split; the rest is scored.
+    q : float
+        Benjamini-Hochberg false discovery rate across voxels, per split.
+    threshold : float
+        A voxel joins the ROI when significant in more than this share of splits.
+    alpha : float
+        Ridge penalty (small: ordinary least squares up to numerical stabilisation).
+    seed : int
+        Seeds the splits (:func:`banlib.config.rng`).
+
+    ``fit(X, Y, blocks)`` sets ``r_`` (n_repeats, V), ``frequency_`` (V,), ``mask_`` (V,), ``mean_r_`` (V,).
+    """
 
     n_repeats: int = 100
     train_fraction: float = 0.75
@@ -32,6 +53,7 @@ class ROISelector:
     seed: int = 0
 
     def fit(self, X, Y, blocks, usable=None, progress=None) -> "ROISelector":
+        """Score every split; ``X`` (T, P), ``Y`` (T, V), ``blocks`` (T,), ``usable`` (V,) bool."""
         V = Y.shape[1]
         usable = np.ones(V, bool) if usable is None else np.asarray(usable, bool)
         res = resampled_scores(X, Y, blocks, self.n_repeats, self.train_fraction, self.alpha,
@@ -49,38 +71,152 @@ class ROISelector:
         return self
 
 
-def genre_design(source: DataSource, subject: str, delays=(2, 3, 4)):
-    """Training-run genre design for ``subject``: X (4800, 10 * len(delays)), blocks (4800,)."""
-    clips = clip_table(source, subject)
-    grid = clip_grid(source, subject, "Training", clips)
-    X = design_matrix(genre_onehot(clips.genre), grid, delays)
-    blocks = tr_design(source, subject, "Training", clips).block.to_numpy()
-    return X, blocks
+def genre_design(design: SubjectDesign, delayer: Delayer = Delayer()):
+    """The training runs' genre design.
+
+    Returns
+    -------
+    X : float32 array of shape (4800, 10 * n_delays)
+        One-hot genre of the clip playing, FIR-delayed.
+    blocks : int array of shape (4800,)
+        One id per clip presentation: splits keep whole presentations together.
+    """
+    X = delayer.design_matrix(genre_onehot(design.clips.genre), design.grids["Training"])
+    return X, design.rows["Training"].block.to_numpy()
 
 
-def select_roi(source: DataSource, subject: str, selector: ROISelector | None = None,
-               delays=(2, 3, 4), progress=None) -> dict:
-    """Run ROI selection for one subject; returns arrays and summary numbers."""
+@dataclass
+class ROI:
+    """One subject's genre-representing ROI and how it was chosen.
+
+    Attributes
+    ----------
+    subject : str
+    mask : bool array of shape (V,)
+        The ROI: significant in more than the threshold share of repetitions.
+    frequency : array of shape (V,)
+        Share of repetitions in which each voxel was significant.
+    mean_r : array of shape (V,)
+        Mean test r over repetitions (NaN for unusable voxels).
+    usable : bool array of shape (V,)
+        Voxels that are finite and not constant (the others never enter a score).
+    """
+
+    subject: str
+    mask: np.ndarray
+    frequency: np.ndarray
+    mean_r: np.ndarray
+    usable: np.ndarray
+
+    @property
+    def size(self) -> int:
+        """Number of ROI voxels."""
+        return int(self.mask.sum())
+
+    def summary(self) -> str:
+        """One line: usable voxels and ROI size."""
+        n_bad = int((~self.usable).sum())
+        return f"{self.subject}: {int(self.usable.sum())} of {self.usable.size} voxels usable ({n_bad} excluded); " \
+               f"ROI {self.size} voxels"
+
+    def save(self, path) -> None:
+        """Write the ROI as ``.npz`` (atomically: a temporary name, then renamed)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.stem + ".tmp.npz")
+        np.savez(tmp, mask=self.mask, frequency=self.frequency.astype(np.float32),
+                 mean_r=self.mean_r.astype(np.float32), usable=self.usable)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path, subject: str) -> "ROI":
+        """Read an ROI written by :meth:`save`."""
+        with np.load(check_present(path, "ROI mask file"), allow_pickle=False) as f:
+            mask = f["mask"].astype(bool)
+            usable = f["usable"].astype(bool) if "usable" in f.files else np.ones_like(mask)
+            return cls(subject, mask, f["frequency"], f["mean_r"], usable)
+
+
+def select_roi(source: DataSource, design: SubjectDesign, selector: ROISelector | None = None,
+               delayer: Delayer = Delayer(), progress=None) -> ROI:
+    """ROI selection for one subject on its training runs (paper Section V-B2).
+
+    Parameters
+    ----------
+    source : DataSource
+    design : SubjectDesign
+    selector : ROISelector, optional
+        Resampling settings (default: 100 repetitions, 75 % / 25 %, FDR .05, threshold .75).
+    delayer : Delayer
+        FIR delays of the genre design.
+    progress : callable, optional
+        Called with the number of voxels done after each chunk.
+    """
     selector = selector or ROISelector()
-    Y = load_responses(source, subject, "Training")
+    Y = load_responses(source, design.subject, "Training")
     quality = voxel_quality(Y)
-    X, blocks = genre_design(source, subject, delays)
+    X, blocks = genre_design(design, delayer)
     selector.fit(X, Y, blocks, usable=quality.usable, progress=progress)
-    return {"subject": subject, "selector": selector, "quality": quality,
-            "roi_size": int(selector.mask_.sum())}
+    return ROI(design.subject, selector.mask_, selector.frequency_, selector.mean_r_, quality.usable)
 
 
-def label_counts(mask: np.ndarray, voxels: pd.DataFrame | None) -> dict[str, int]:
-    """ROI voxels per Table II label (``L.HG`` ... ``R.LSTG``, ``other``)."""
-    if voxels is None:
-        return {}
+def label_counts(mask: np.ndarray, voxels: pd.DataFrame) -> dict[str, int]:
+    """ROI voxels per Table II label (``L.HG`` ... ``R.LSTG``, ``other``), from a voxel table with ``roi``."""
     labels = voxels["roi"].to_numpy()
     counts = pd.Series(labels[mask]).value_counts().to_dict()
     return {str(k): int(v) for k, v in sorted(counts.items())}
 
 
+def label_fractions(counts: dict[str, int]) -> dict[str, float]:
+    """Share of the ROI in each Table II label and ``other`` (0 where a label has none)."""
+    total = sum(counts.values())
+    if total == 0:
+        raise ValueError("an empty ROI has no label fractions")
+    return {k: counts.get(k, 0) / total for k in (*TABLE2_ROIS, "other")}
+
+
 def recovery(mask: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """Precision and recall of a selected mask against planted voxels."""
+    """Precision and recall of a selected mask against planted voxels (both bool arrays of shape (V,))."""
     tp = int((mask & truth).sum())
     return {"precision": tp / max(int(mask.sum()), 1), "recall": tp / max(int(truth.sum()), 1),
             "selected": int(mask.sum()), "planted": int(truth.sum())}
+
+
+def roi_values(rois: dict[str, ROI], voxel_tables: dict) -> dict:
+    """The chapter's results per subject: ROI size, its voxel indices, excluded voxels and, where the
+    data have voxel labels, the ROI voxels per Table II label."""
+    out = {}
+    for sub, roi in rois.items():
+        out[f"roi_size_{sub}"] = roi.size
+        out[f"roi_voxels_{sub}"] = np.nonzero(roi.mask)[0].tolist()
+        out[f"excluded_voxels_{sub}"] = int((~roi.usable).sum())
+        if voxel_tables.get(sub) is not None:
+            out[f"label_counts_{sub}"] = label_counts(roi.mask, voxel_tables[sub])
+    return out
+
+
+def size_table(rois: dict[str, ROI]) -> pd.DataFrame:
+    """ROI size per subject beside the paper's, and the usable voxels."""
+    return pd.DataFrame({"this run": {s: r.size for s, r in rois.items()},
+                         "paper": {s: PAPER_ROI_SIZES.get(s) for s in rois},
+                         "usable voxels": {s: int(r.usable.sum()) for s, r in rois.items()}})
+
+
+def label_fraction_table(rois: dict[str, ROI], voxel_tables: dict) -> pd.DataFrame:
+    """Share of each subject's ROI in each Table II label and ``other`` (rows subjects). Needs voxel labels."""
+    return pd.DataFrame({s: label_fractions(label_counts(r.mask, voxel_tables[s])) for s, r in rois.items()}).T
+
+
+def auditory_fraction_values(fractions: pd.DataFrame) -> dict:
+    """``roi_auditory_fraction_<sub>``: the share of the ROI inside the eight Table II labels."""
+    return {f"roi_auditory_fraction_{s}": float(1 - fractions.loc[s, "other"]) for s in fractions.index}
+
+
+def recovery_table(rois: dict[str, ROI], voxel_tables: dict) -> pd.DataFrame:
+    """Twin only: precision and recall of each ROI against the planted genre voxels, and how many planted
+    acoustic voxels were selected."""
+    rows = {}
+    for s, r in rois.items():
+        truth = voxel_tables[s].truth.to_numpy()
+        rows[s] = recovery(r.mask, truth == "genre") | {"acoustic_selected": int((r.mask & (truth == "acoustic")).sum())}
+    return pd.DataFrame(rows).T

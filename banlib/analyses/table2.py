@@ -1,8 +1,8 @@
 """Table II (paper Section V-F): which feature space predicts which auditory label, and genre maps.
 
-Three encoding models per subject, each fitted and scored by :func:`banlib.voxelwise.fit_and_score`:
-genre labels (one-hot), MFCC (:mod:`banlib.mfcc`) and BAN (its genre probabilities per TR,
-:func:`banlib.activations.genre_outputs`). A Table II cell is the mean test r over a label's
+Three encoding models per subject, each fitted and scored by :func:`banlib.encoding.voxelwise.fit_and_score`:
+genre labels (one-hot), MFCC (:mod:`banlib.features.mfcc`) and BAN (its genre probabilities per TR,
+:func:`banlib.models.activations.genre_outputs`). A Table II cell is the mean test r over a label's
 voxels inside the subject's genre ROI; mean ± sd over subjects beside the paper's value.
 
 Genre maps: the BAN model's ridge weights (averaged over the FIR delays) of the ROI voxels,
@@ -15,9 +15,13 @@ import numpy as np
 import pandas as pd
 
 from ..config import GENRES
-from ..data.atlas import TABLE2_ROIS
+from ..encoding.delays import Delayer
+from ..encoding.voxelwise import fit_and_score
+from ..features.labels import genre_onehot
+from ..paper.values import PAPER_TABLE2, TABLE2_MODELS, TABLE2_ROIS
+from ..paper.verdicts import verdict_mean_sd
 
-MODELS = ("genre", "MFCC", "BAN")
+MODELS = TABLE2_MODELS
 
 
 def label_means(r: np.ndarray, labels: np.ndarray, mask: np.ndarray | None = None, rois=TABLE2_ROIS) -> pd.DataFrame:
@@ -51,12 +55,6 @@ def summarise(tables: dict[str, pd.DataFrame], models=MODELS) -> pd.DataFrame:
     return pd.DataFrame(out).loc[list(TABLE2_ROIS)]
 
 
-def delay_averaged_weights(coef: np.ndarray, n_features: int) -> np.ndarray:
-    """Ridge weights (n_features * n_delays, V), delay-major, -> (V, n_features) averaged over delays."""
-    n_delays = coef.shape[0] // n_features
-    return coef.reshape(n_delays, n_features, -1).mean(axis=0).T
-
-
 def genre_pca(weights: np.ndarray, n_components: int = 3):
     """PCA over voxels of (V, 10) genre weights: ``scores`` (V, k), ``loadings`` (k, 10), ``explained`` (k,).
 
@@ -80,3 +78,127 @@ def genre_profile(weights: np.ndarray, labels, mask=None, short: bool = True) ->
     df = pd.DataFrame(np.asarray(weights)[keep], columns=list(GENRES))
     df["label"] = labels[keep]
     return df.groupby("label").mean()
+
+
+def compare_with_paper(summary: pd.DataFrame, n_subjects: int, models=MODELS) -> pd.DataFrame:
+    """Long table: roi, model, ours (mean, sd), paper (mean, sd), difference, tolerance, verdict."""
+    rows = []
+    for roi in TABLE2_ROIS:
+        for m in models:
+            pm, ps = PAPER_TABLE2[roi][m]
+            om, osd = (float(summary.loc[roi, f"{m} mean"]), float(summary.loc[roi, f"{m} sd"])) \
+                if roi in summary.index else (float("nan"), float("nan"))
+            verdict, tol = verdict_mean_sd(om, osd, pm, ps, n=n_subjects)
+            rows.append({"roi": roi, "model": m, "ours": om, "ours sd": osd, "paper": pm, "paper sd": ps,
+                         "difference": om - pm, "tolerance": tol, "verdict": verdict})
+    return pd.DataFrame(rows)
+
+
+def ranking_agreement(summary: pd.DataFrame, models=MODELS) -> float:
+    """Share of labels in which our order of the models equals the paper's."""
+    same = []
+    for roi in TABLE2_ROIS:
+        ours = summary.loc[roi, [f"{m} mean" for m in models]].to_numpy(float)
+        if not np.isfinite(ours).all():
+            continue
+        paper = np.array([PAPER_TABLE2[roi][m][0] for m in models])
+        same.append(list(np.argsort(-ours)) == list(np.argsort(-paper)))
+    return float(np.mean(same)) if same else float("nan")
+
+
+def feature_spaces(pipe) -> dict[str, np.ndarray]:
+    """The three feature spaces of Table II, each an array of shape (540 clips, 10 TRs, n_features)."""
+    return {"genre": genre_onehot(pipe.clips.genre), "MFCC": pipe.mfcc_features, "BAN": pipe.genre_features("BAN")}
+
+
+def fit_models(pipe, spaces: dict[str, np.ndarray], progress: bool = True) -> dict[str, dict]:
+    """Every feature space fitted and scored on every voxel of every subject: ``{subject: {model:
+    TestRunScores}}``. Each subject's r per model is also written to ``<work>/results/05_r_<sub>.npz``."""
+    from tqdm.auto import tqdm
+
+    fits = {}
+    for sub in tqdm(pipe.subjects, desc="encoding models", unit="subject", disable=not progress):
+        fits[sub] = {m: fit_and_score(pipe.source, pipe.design(sub), f) for m, f in spaces.items()}
+        path = pipe.work / "results" / f"05_r_{sub}.npz"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, **{m: f.r for m, f in fits[sub].items()})
+    return fits
+
+
+def roi_mean_values(fits: dict, masks: dict) -> dict:
+    """``roi_mean_r_<model>_<sub>``: mean test r over each subject's ROI voxels."""
+    return {f"roi_mean_r_{m}_{sub}": float(f.r[masks[sub]].mean()) for sub, by in fits.items() for m, f in by.items()}
+
+
+def tables(fits: dict, voxel_tables: dict, masks: dict | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`subject_table` of every subject (ROI voxels only when ``masks`` is given)."""
+    return {sub: subject_table({m: f.r for m, f in by.items()}, voxel_tables[sub].roi,
+                               None if masks is None else masks[sub]) for sub, by in fits.items()}
+
+
+def table2_values(per_subject: dict[str, pd.DataFrame]) -> dict:
+    """The chapter's Table II results: the summary, the comparison with the paper and its counts."""
+    summary = summarise(per_subject)
+    comparison = compare_with_paper(summary, len(per_subject))
+    return {"table2_summary": summary.round(4).reset_index().to_dict(orient="records"),
+            "table2_comparison": comparison.round(4).to_dict(orient="records"),
+            "table2_n_subjects": len(per_subject),
+            "table2_replicated_cells": int((comparison.verdict == "replicated").sum()),
+            "table2_ranking_agreement": ranking_agreement(summary),
+            "table2_roi_voxels_per_label": pd.concat(per_subject).groupby(level=1).n.sum().to_dict()}
+
+
+def table2_sentence(values: dict) -> str:
+    """How many cells are replicated and in how many labels the models' order matches the paper's."""
+    return (f"Cells replicated: **{values['table2_replicated_cells']} of 24**; labels where the order of the three "
+            f"models matches the paper's: **{values['table2_ranking_agreement']:.0%}**.")
+
+
+def comparison_display(summary: pd.DataFrame, n_subjects: int) -> pd.DataFrame:
+    """Table II beside the paper, one row per label: ours and the paper's ``mean ± sd`` and the verdict per model."""
+    comp = compare_with_paper(summary, n_subjects)
+    comp = comp.assign(ours=comp.ours.map("{:.3f}".format) + " ± " + comp["ours sd"].map("{:.3f}".format),
+                       paper=comp.paper.map("{:.3f}".format) + " ± " + comp["paper sd"].map("{:.3f}".format))
+    return comp.pivot(index="roi", columns="model", values=["ours", "paper", "verdict"]).loc[list(summary.index)]
+
+
+def by_planted_kind(fits: dict, voxel_tables: dict) -> pd.DataFrame:
+    """Twin only: mean r of each model over all voxels of each planted kind, mean over subjects."""
+    rows = []
+    for sub, by in fits.items():
+        truth = voxel_tables[sub].truth.to_numpy()
+        for kind in ("genre", "acoustic", "none"):
+            rows.append({"subject": sub, "planted": kind, **{m: float(f.r[truth == kind].mean()) for m, f in by.items()}})
+    return pd.DataFrame(rows).groupby("planted")[list(MODELS)].mean().loc[["genre", "acoustic", "none"]]
+
+
+def genre_weights(fits: dict, masks: dict, model: str = "BAN", delayer: Delayer = Delayer()) -> dict[str, np.ndarray]:
+    """Per subject, the ``model``'s ridge weights of the ROI voxels averaged over delays and z-scored across
+    the 10 genres within each voxel: ``{subject: array of shape (n_roi, 10)}``."""
+    out = {}
+    for sub, by in fits.items():
+        w = delayer.average_weights(by[model].model.coef_)[masks[sub]]
+        out[sub] = (w - w.mean(1, keepdims=True)) / np.maximum(w.std(1, keepdims=True), 1e-12)
+    return out
+
+
+def pca_values(pca: dict) -> dict:
+    """Variance explained and loadings (per genre) of the genre-map components."""
+    loadings = pd.DataFrame(pca["loadings"], columns=list(GENRES), index=[f"PC{i + 1}" for i in range(len(pca["loadings"]))])
+    return {"genre_pca_explained": pca["explained"].round(4), "genre_pca_loadings": loadings.round(4).to_dict(orient="index")}
+
+
+def component_maps(weights: dict[str, np.ndarray], pca: dict, masks: dict, component: int = 0) -> dict[str, np.ndarray]:
+    """Each subject's voxels' score on one component, zero outside the ROI: ``{subject: array of shape (V,)}``."""
+    offsets = np.cumsum([0] + [len(w) for w in weights.values()])
+    out = {}
+    for i, sub in enumerate(weights):
+        score = np.zeros(len(masks[sub]))
+        score[masks[sub]] = pca["scores"][offsets[i]:offsets[i + 1], component]
+        out[sub] = score
+    return out
+
+
+def top_genres(profile: pd.DataFrame, n: int = 4) -> dict[str, list[str]]:
+    """The ``n`` genres with the largest mean weight in each label."""
+    return {lab: list(profile.loc[lab].sort_values(ascending=False).index[:n]) for lab in profile.index}

@@ -25,6 +25,7 @@ IGNORED = ("_build/", "site/", "*.tmp", ".ipynb_checkpoints/", "__pycache__/")
 
 
 class RecordError(RuntimeError):
+    """A notebook run could not be recorded with ``datalad run``."""
     pass
 
 
@@ -47,6 +48,7 @@ def git(out: str | Path, *args: str) -> str:
 
 
 def is_dataset(out: str | Path) -> bool:
+    """Whether ``out`` is a DataLad dataset."""
     return (Path(out) / ".datalad" / "config").is_file()
 
 

@@ -1,13 +1,16 @@
-"""Key numbers of a notebook run, written as plain JSON and glued into the book.
+"""Key numbers of a notebook run, written as strict JSON and glued into the book.
 
     res = Results(results_path, source, notebook="02_roi_selection")
     res.record("roi_size_sub-001", 468)      # -> JSON now, and glue(...) for the book
 
-The JSON is rewritten after every record, so an interrupted run keeps what it had.
+The JSON is rewritten after every record, so an interrupted run keeps what it had. It is strict
+JSON (a browser's or ``jq``'s parser reads it): a number that is not finite is written as ``null``
+and its reason is kept beside it under ``null_reasons``; recording one without a reason is an error.
 """
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -17,31 +20,70 @@ from .. import __version__
 from ..provenance import git_commit
 
 
-def _plain(value):
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return value
+class NonFiniteValue(ValueError):
+    """A result with NaN or infinity was recorded without saying why it is missing."""
+
+
+def plain(value):
+    """``value`` as JSON-ready Python (numpy scalars and arrays converted); returns ``(plain, n_nonfinite)``
+    with every NaN or infinity replaced by None."""
+    count = 0
+
+    def conv(v):
+        nonlocal count
+        if isinstance(v, dict):
+            return {str(k): conv(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [conv(x) for x in v]
+        if isinstance(v, np.ndarray):
+            return conv(v.tolist())
+        if isinstance(v, np.generic):
+            v = v.item()
+        if isinstance(v, float) and not math.isfinite(v):
+            count += 1
+            return None
+        return v
+
+    return conv(value), count
 
 
 class Results:
+    """The results file of one notebook run: provenance, values and the reasons for missing values.
+
+    Parameters
+    ----------
+    path : path or None
+        ``<build>/results/<notebook>.json``; None keeps the values in memory only.
+    source : DataSource
+        Its label and info are recorded beside every value.
+    notebook : str
+    parameters : dict, optional
+        The papermill parameters of the run.
+    """
+
     def __init__(self, path: str | os.PathLike | None, source, notebook: str, parameters: dict | None = None):
         self.path = Path(path) if path else None
+        info, _ = plain(source.info)
+        params, _ = plain(parameters or {})
         self.data = {"notebook": notebook, "data": source.label, "data_source": source.kind,
-                     "source_info": _plain(source.info), "banlib_version": __version__,
-                     "git_commit": git_commit(), "parameters": _plain(parameters or {}), "values": {}}
+                     "source_info": info, "banlib_version": __version__,
+                     "git_commit": git_commit(), "parameters": params, "values": {}, "null_reasons": {}}
         self._write()
 
-    def record(self, key: str, value, glue: bool = True, fmt: str | None = None):
-        value = _plain(value)
+    def record(self, key: str, value, glue: bool = True, fmt: str | None = None, reason: str | None = None):
+        """Store ``value`` under ``key`` (and glue it for the book). Values that are not finite need a
+        ``reason``: they are written as ``null`` and the reason under ``null_reasons[key]``."""
+        value, n_missing = plain(value)
+        if n_missing and not reason:
+            raise NonFiniteValue(f"{key}: {n_missing} value(s) are NaN or infinite; record them with a reason "
+                                 f"(they are written as null), or do not record a number the data cannot support")
         self.data["values"][key] = value
+        if n_missing:
+            self.data["null_reasons"][key] = reason
+        else:
+            self.data["null_reasons"].pop(key, None)
         self._write()
-        if glue:
+        if glue and value is not None:
             try:
                 from myst_nb import glue as _glue
                 shown = format(value, fmt) if fmt and isinstance(value, (int, float)) else value
@@ -55,9 +97,10 @@ class Results:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.data, indent=2, sort_keys=True) + "\n")
+        tmp.write_text(json.dumps(self.data, indent=2, sort_keys=True, allow_nan=False) + "\n")
         tmp.replace(self.path)
 
 
 def load(path: str | os.PathLike) -> dict:
+    """A results file as a dict."""
     return json.loads(Path(path).read_text())

@@ -22,10 +22,12 @@ NOTEBOOK_DIR = REPO / "notebooks"
 
 
 class NotebookFailed(RuntimeError):
+    """A notebook (or the HTML build) failed; the message names it, its cell and where the evidence is kept."""
     pass
 
 
 def notebooks(only: str | None = None) -> list[Path]:
+    """The chapters' notebook sources in order (``only``: one of them, by stem or prefix)."""
     found = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
     if only:
         chosen = [p for p in found if p.stem == only or p.name == only or p.stem.startswith(only)]
@@ -42,6 +44,7 @@ def notebook_parameters(data_source: str, profile: str, seed: int, data_dir: str
 
 
 def ensure_data(data_source: str, data_dir: Path, profile: str, seed: int) -> None:
+    """Make sure the data exist (on the twin: generate it) before any notebook runs."""
     from ..twin import open_or_make
 
     open_or_make(data_source, data_dir, profile, seed)
@@ -59,6 +62,7 @@ def _hide_injected(path: Path) -> None:
 
 
 def execute(nb: Path, out: Path, parameters: dict) -> Path:
+    """Execute one notebook with papermill into ``out/notebooks/``; results and figures go under ``out``."""
     import papermill as pm
 
     dst = out / "notebooks" / nb.name
@@ -86,6 +90,10 @@ def stage_site(out: Path) -> Path:
     for item in (REPO / "book").iterdir():
         if item.is_file():
             shutil.copy(item, site / item.name)
+    # generated pages: the paper's claims, from the same table the scorecard loops over
+    from ..paper.claims import claims_markdown
+
+    (site / "claims_table.md").write_text(claims_markdown())
     shutil.copytree(out / "notebooks", site / "notebooks")
     if (out / "figures").exists():
         shutil.copytree(out / "figures", site / "figures")
@@ -93,6 +101,7 @@ def stage_site(out: Path) -> Path:
 
 
 def build_html(out: Path, strict: bool = True) -> Path:
+    """Stage the book source and build the HTML (warnings are errors when ``strict``); returns the index page."""
     site = stage_site(out)
     cmd = [tools.program("jupyter-book"), "build", str(site), "--path-output", str(out)]
     if strict:
@@ -141,11 +150,17 @@ def run(data_source: str = "twin", profile: str = "quick", seed: int = 0, only: 
 
 
 REQUIRED_PARAMETERS = ("data_source", "profile", "seed", "data_dir")
+MAX_CELL_LINES = 10          # a code cell is one step: a call and its figure or table
+
+
+def code_lines(source: str) -> list[str]:
+    """The lines of a code cell that are code (not blank, not only a comment)."""
+    return [ln for ln in source.splitlines() if ln.strip() and not ln.strip().startswith("#")]
 
 
 def check_source(path: str | Path) -> list[str]:
-    """Problems of a notebook *source*: outputs left in, or not exactly one ``parameters``
-    cell defining :data:`REQUIRED_PARAMETERS`. Empty list = fine."""
+    """Problems of a notebook *source*: outputs left in, a code cell longer than :data:`MAX_CELL_LINES`, or not
+    exactly one ``parameters`` cell defining :data:`REQUIRED_PARAMETERS`. Empty list = fine."""
     import nbformat
 
     nb = nbformat.read(str(path), as_version=4)
@@ -153,6 +168,9 @@ def check_source(path: str | Path) -> list[str]:
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
             problems.append(f"{Path(path).name}: cell {i} has outputs; strip them before committing")
+        if cell.cell_type == "code" and len(code_lines(cell.source)) > MAX_CELL_LINES:
+            problems.append(f"{Path(path).name}: cell {i} has {len(code_lines(cell.source))} code lines (at most "
+                            f"{MAX_CELL_LINES}): move the computation into banlib")
     params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     if len(params) != 1:
         problems.append(f"{Path(path).name}: {len(params)} cells tagged 'parameters', need exactly 1")

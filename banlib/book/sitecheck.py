@@ -41,6 +41,7 @@ _IDS_JS = ("return Array.from(document.querySelectorAll('[id]')).map(e => e.id)"
 
 
 class BrowserMissing(RuntimeError):
+    """Chromium or its driver is not installed."""
     pass
 
 
@@ -56,6 +57,7 @@ def find_browser() -> tuple[str, str]:
 
 @dataclass
 class SiteReport:
+    """What the site check found: pages opened, screenshots taken, problems."""
     pages: list[str] = field(default_factory=list)              # site-relative paths opened
     screenshots: list[Path] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)    # "404 /_static/x.css (from page)"
@@ -65,6 +67,7 @@ class SiteReport:
 
     @property
     def problems(self) -> list[str]:
+        """Every problem found, one line each."""
         return ([f"page did not load: {p}" for p in self.load_errors]
                 + [f"request failed: {r}" for r in self.failed_requests]
                 + [f"image does not show: {i}" for i in self.broken_images]

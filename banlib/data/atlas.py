@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..paper.values import TABLE2_ROIS  # noqa: F401  (re-exported: the labels this atlas maps)
+
 # Table II ROI -> Destrieux codes (left, right)
 TABLE2_LABELS = {
     "HG": ("G_temp_sup-G_T_transv", 11133, 12133),
@@ -20,7 +22,6 @@ TABLE2_LABELS = {
     "PT": ("G_temp_sup-Plan_tempo", 11136, 12136),
     "LSTG": ("G_temp_sup-Lateral", 11134, 12134),
 }
-TABLE2_ROIS = tuple(f"{h}.{r}" for h in "LR" for r in TABLE2_LABELS)   # L.HG ... R.LSTG
 CODE_TO_ROI = {code: f"{'LR'[i]}.{roi}" for roi, (_, lc, rc) in TABLE2_LABELS.items()
                for i, code in enumerate((lc, rc))}
 
@@ -33,12 +34,14 @@ def _atlas_dir() -> Path:
 
 
 def is_cortical(code) -> np.ndarray:
+    """Whether Destrieux codes are cortical labels (left 111xx, right 121xx): bool array like ``code``."""
     code = np.asarray(code)
     return ((code > 11100) & (code < 11200)) | ((code > 12100) & (code < 12200))
 
 
 @functools.lru_cache(maxsize=1)
 def destrieux_names() -> dict[int, str]:
+    """Destrieux code -> label name, from the atlas's label table."""
     table = pd.read_csv(_atlas_dir() / "labels_destrieux.csv")
     return dict(zip(table["index"].astype(int), table["name"].astype(str)))
 
@@ -75,3 +78,4 @@ def to_volume(values: np.ndarray, voxels: pd.DataFrame, fill: float = 0.0):
     vol = np.full(labels.shape, fill, np.float32)
     vol[voxels.i.to_numpy(), voxels.j.to_numpy(), voxels.k.to_numpy()] = values
     return nib.Nifti1Image(vol, affine)
+

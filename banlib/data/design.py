@@ -5,16 +5,19 @@ dataset where they differ is read correctly.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from ..config import CLIPS_PER_RUN, DROPPED_TRS, TEST_REPEATS, TRS_PER_CLIP
-from .dataset import TASKS, DataError, DataSource, check_present
+from ..config import CLIPS_PER_RUN, DROPPED_TRS, GENRES, TEST_REPEATS, TRS_PER_CLIP
+from .dataset import RESPONSE_KINDS, TASKS, DataError, DataSource, check_present
 from .events import read_events
 
 
 def run_events(source: DataSource, subject: str, task: str) -> list[pd.DataFrame]:
-    """The events of every run of ``task``, in run order."""
+    """The events of every run of ``task`` (``"Training"`` or ``"Test"``), in run order: a list of
+    DataFrames of 41 rows (``onset duration genre track start end``, seconds)."""
     out = []
     for run in range(1, TASKS[task] + 1):
         path = check_present(source.events_path(subject, task, run), "events file")
@@ -53,7 +56,7 @@ def clip_table(source: DataSource, subject: str = "sub-001") -> pd.DataFrame:
 
 
 def clip_grid(source: DataSource, subject: str, task: str, clips: pd.DataFrame | None = None) -> np.ndarray:
-    """Clip index (row of :func:`clip_table`) playing at each TR: ``(n_runs, 410)`` int."""
+    """Clip index (row of :func:`clip_table`) playing at each volume: int array of shape (n_runs, 410)."""
     clips = clip_table(source, subject) if clips is None else clips
     index = {(g, t): i for i, (g, t) in enumerate(zip(clips.genre, clips.track))}
     grid = []
@@ -63,11 +66,12 @@ def clip_grid(source: DataSource, subject: str, task: str, clips: pd.DataFrame |
     return np.stack(grid)
 
 
-def tr_design(source: DataSource, subject: str, kind: str, clips: pd.DataFrame | None = None) -> pd.DataFrame:
+def tr_design(source: DataSource, subject: str, kind: str, clips: pd.DataFrame | None = None,
+              grid: np.ndarray | None = None) -> pd.DataFrame:
     """One row per row of ``Resp_<kind>``: ``run``, ``tr`` (index in the 410-volume run),
-    ``clip`` (index into :func:`clip_table`), ``block`` (one id per presentation: split by it)."""
-    task = "Training" if kind == "Training" else "Test"
-    grid = clip_grid(source, subject, task, clips)
+    ``clip`` (index into :func:`clip_table`), ``block`` (one id per presentation: split by it).
+    ``grid`` (the task's :func:`clip_grid`) is read from the events when not given."""
+    grid = clip_grid(source, subject, _task(kind), clips) if grid is None else grid
     n_runs, n_vol = grid.shape
     tr = np.tile(np.arange(n_vol), n_runs)
     run = np.repeat(np.arange(1, n_runs + 1), n_vol)
@@ -78,3 +82,57 @@ def tr_design(source: DataSource, subject: str, kind: str, clips: pd.DataFrame |
         per_repeat = (n_vol - DROPPED_TRS) // TEST_REPEATS
         df = df[(df.tr - DROPPED_TRS) < per_repeat]
     return df.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class SubjectDesign:
+    """Everything the analyses need to know about one subject's experiment, read once.
+
+    Attributes
+    ----------
+    subject : str
+    clips : DataFrame of shape (540, ...)
+        :func:`clip_table`: one row per distinct clip, ``genre track start end split runs onsets``.
+    grids : dict of str to array of shape (n_runs, 410), int
+        :func:`clip_grid` per task (``"Training"``, ``"Test"``): the clip playing at each volume.
+    rows : dict of str to DataFrame
+        :func:`tr_design` per response kind (``"Training"``, ``"Test"``, ``"Test_Mean"``): one row per
+        row of ``Resp_<kind>`` with ``run tr clip block``.
+    """
+
+    subject: str
+    clips: pd.DataFrame
+    grids: dict
+    rows: dict
+
+    @property
+    def genre(self) -> np.ndarray:
+        """Genre index (into :data:`banlib.config.GENRES`) of every clip, array of shape (n_clips,)."""
+        return np.array([GENRES.index(g) for g in self.clips.genre])
+
+    @property
+    def training_clips(self) -> np.ndarray:
+        """Which clips are training clips, bool array of shape (n_clips,)."""
+        return (self.clips.split == "Training").to_numpy()
+
+    @property
+    def test_clips(self) -> np.ndarray:
+        """Row indices of the 60 test clips in :attr:`clips`, array of shape (n_test,)."""
+        return np.nonzero((self.clips.split == "Test").to_numpy())[0]
+
+    def clip_names(self, rows=None) -> list[str]:
+        """``genre.000NN`` names of the clips at ``rows`` (default: all)."""
+        sel = self.clips if rows is None else self.clips.iloc[rows]
+        return [f"{g}.{int(t):05d}" for g, t in zip(sel.genre, sel.track)]
+
+
+def subject_design(source: DataSource, subject: str) -> SubjectDesign:
+    """Read one subject's events once and build its :class:`SubjectDesign`."""
+    clips = clip_table(source, subject)
+    grids = {task: clip_grid(source, subject, task, clips) for task in TASKS}
+    rows = {kind: tr_design(source, subject, kind, clips, grids[_task(kind)]) for kind in RESPONSE_KINDS}
+    return SubjectDesign(subject, clips, grids, rows)
+
+
+def _task(kind: str) -> str:
+    return "Training" if kind == "Training" else "Test"

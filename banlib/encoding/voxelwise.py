@@ -15,8 +15,7 @@ import numpy as np
 
 from ..config import DROPPED_TRS, TEST_REPEATS, VOLUMES_PER_RUN
 from ..data.dataset import load_responses
-from ..data.design import clip_grid, clip_table
-from .delays import design_matrix
+from .delays import Delayer
 from .ridge import RidgeCVEncoder
 from .stats import pearson_columns
 
@@ -50,7 +49,19 @@ def _signed(vt: np.ndarray) -> np.ndarray:
 
 @dataclass
 class TestRunScores:
-    """Per-voxel results of :func:`fit_and_score`: ``r`` (V,), ``best_alpha`` (V,), the ``model``."""
+    """Per-voxel results of :func:`fit_and_score`.
+
+    Attributes
+    ----------
+    r : array of shape (V,)
+        Pearson r of prediction and ``Resp_Test_Mean`` per voxel.
+    best_alpha : array of shape (V,)
+        The ridge penalty chosen per voxel.
+    model : RidgeCVEncoder
+        The fit on all training runs (``coef_`` of shape (n_features * n_delays, V)).
+    x_mean, x_sd : arrays of shape (n_features * n_delays,)
+        Standardisation of the delayed design, from the training rows.
+    """
 
     r: np.ndarray
     best_alpha: np.ndarray
@@ -59,23 +70,39 @@ class TestRunScores:
     x_sd: np.ndarray
 
 
-def fit_and_score(source, subject: str, clip_features: np.ndarray, voxels=None, delays=(2, 3, 4),
+def fit_and_score(source, design, clip_features: np.ndarray, voxels=None, delayer: Delayer = Delayer(),
                   alphas=DEFAULT_ALPHAS) -> TestRunScores:
     """Fit on the training runs, score on ``Resp_Test_Mean``.
 
-    ``clip_features`` (n_clips, 10, F) in :func:`~banlib.dataset.clip_table` order; ``voxels`` a
-    boolean mask or index array into the subject's voxels (None = all).
+    Parameters
+    ----------
+    source : DataSource
+    design : SubjectDesign
+        The subject's design (:func:`banlib.data.design.subject_design`).
+    clip_features : array of shape (n_clips, 10, n_features)
+        Features per clip and TR, in ``design.clips`` order.
+    voxels : bool array of shape (V,) or int array, optional
+        Which of the subject's voxels to fit (default all).
+    delayer : Delayer
+        FIR delays (default 2, 3 and 4 TRs).
+    alphas : sequence of float
+        Ridge penalties searched per voxel by leave-one-run-out CV over the training runs.
+
+    Returns
+    -------
+    TestRunScores
+        ``r`` Pearson r per voxel on the 600 test rows, array of shape (n_voxels,), and the fitted model.
     """
-    clips = clip_table(source, subject)
+    clips = design.clips
     if len(clip_features) != len(clips):
         raise ValueError(f"clip_features has {len(clip_features)} clips, the design has {len(clips)}")
-    Xtr = design_matrix(clip_features, clip_grid(source, subject, "Training", clips), delays)
-    Xte = design_matrix(clip_features, clip_grid(source, subject, "Test", clips), delays, mean_over_repeats=True)
+    Xtr = delayer.design_matrix(clip_features, design.grids["Training"])
+    Xte = delayer.design_matrix(clip_features, design.grids["Test"], mean_over_repeats=True)
     mu, sd = Xtr.mean(axis=0), Xtr.std(axis=0)
     sd = np.where(sd > 0, sd, 1.0)
     Xtr, Xte = (Xtr - mu) / sd, (Xte - mu) / sd
-    Ytr = load_responses(source, subject, "Training")
-    Yte = load_responses(source, subject, "Test_Mean")
+    Ytr = load_responses(source, design.subject, "Training")
+    Yte = load_responses(source, design.subject, "Test_Mean")
     sel = slice(None) if voxels is None else np.asarray(voxels)
     Ytr, Yte = np.asarray(Ytr[:, sel]), np.asarray(Yte[:, sel])
     rows_per_run = VOLUMES_PER_RUN - DROPPED_TRS

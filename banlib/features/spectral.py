@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import SAMPLE_RATE, TRS_PER_CLIP
+from ..config import HOP_LENGTH, N_FFT, N_MELS, SAMPLE_RATE, TR, TRS_PER_CLIP
 
 
-def log_mel(wave: np.ndarray, sr: int = SAMPLE_RATE, n_mels: int = 64, n_fft: int = 1024,
-            hop: int = 512) -> np.ndarray:
+def log_mel(wave: np.ndarray, sr: int = SAMPLE_RATE, n_mels: int = N_MELS, n_fft: int = N_FFT,
+            hop: int = HOP_LENGTH) -> np.ndarray:
     """Log-mel spectrogram (dB) of mono audio: (n_mels, n_frames) float32, via torchaudio."""
     import torch
     import torchaudio
@@ -26,7 +26,7 @@ def log_mel(wave: np.ndarray, sr: int = SAMPLE_RATE, n_mels: int = 64, n_fft: in
 
 
 def frames_to_trs(frames: np.ndarray, hop_seconds: float, n_trs: int = TRS_PER_CLIP,
-                  tr: float = 1.5) -> np.ndarray:
+                  tr: float = TR) -> np.ndarray:
     """Average frame-wise features (n_frames, F) within each TR -> (n_trs, F)."""
     t = (np.arange(len(frames)) + 0.5) * hop_seconds
     idx = np.minimum((t // tr).astype(int), n_trs - 1)

@@ -46,6 +46,19 @@ def figure_index(out_dir) -> list[dict]:
     return [{"figure": k, **v} for k, v in sorted(index.items())]
 
 
+def figure_index_table(out_dir):
+    """The figure index as a table (``figure``, ``files``, ``provenance``), or None without a figures folder."""
+    import pandas as pd
+
+    if not out_dir:
+        return None
+    index = pd.DataFrame(figure_index(out_dir))
+    if index.empty:
+        return None
+    index["files"] = index.files.map(", ".join)
+    return index
+
+
 def stamped_table(frame, source):
     """A table for the book: ``frame`` (DataFrame or Styler; round it first) with the provenance line
     (data source, banlib version, git commit) as its caption, so a copied table keeps where it came from."""
@@ -60,6 +73,7 @@ def stamped_table(frame, source):
 
 
 def heatmap(ax, matrix, labels, title: str, fmt: str = ".2f", cmap: str = "viridis", vmax=None):
+    """A (10, 10) matrix as an annotated heat map on ``ax`` with ``labels`` on both axes."""
     import seaborn as sns
 
     sns.heatmap(matrix, ax=ax, xticklabels=labels, yticklabels=labels, annot=len(labels) <= 10, fmt=fmt,

@@ -15,6 +15,7 @@ import pandas as pd
 
 @functools.lru_cache(maxsize=1)
 def fsaverage5():
+    """nilearn's bundled fsaverage5 meshes (offline)."""
     from nilearn.datasets import load_fsaverage
 
     return load_fsaverage("fsaverage5")

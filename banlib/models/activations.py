@@ -20,6 +20,7 @@ from .ban import AREAS
 
 
 class MissingStimuli(RuntimeError):
+    """Some fMRI stimuli could not be read; the design would have holes."""
     pass
 
 

@@ -32,6 +32,7 @@ class A1(nn.Module):
         self.output = nn.Identity()
 
     def forward(self, x):
+        """(batch, 1, mel bands, frames) -> (batch, channels, mel bands / 4, frames / 4)."""
         x = self.pool(F.relu(self.norm1(self.conv1(x))))
         return self.output(F.relu(self.norm2(self.conv2(x))))
 
@@ -61,6 +62,7 @@ class RecurrentArea(nn.Module):
         self.output = nn.Identity()
 
     def forward(self, x):
+        """(batch, in_channels, F, T) -> (batch, out_channels, F / 2, T / 2), after all passes."""
         x = self.conv_input(x)
         for t in range(self.passes):
             c = 0 if self.shared else t
@@ -89,9 +91,11 @@ class BAN(nn.Module):
             ("linear", nn.Linear(widths[3], n_classes)), ("output", nn.Identity())]))
 
     def forward(self, x):
+        """(batch, 1, mel bands, frames) log-mel -> (batch, 10) genre logits."""
         return self.decoder(self.T2T3(self.PB(self.Belt(self.A1(x)))))
 
     def areas(self) -> dict[str, nn.Module]:
+        """The four areas by name (``A1``, ``Belt``, ``PB``, ``T2T3``): where hooks attach."""
         return {name: getattr(self, name) for name in AREAS}
 
 

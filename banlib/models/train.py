@@ -27,7 +27,7 @@ import pandas as pd
 import torch
 from torch.nn import functional as F
 
-from ..config import GENRES, rng
+from ..config import CROP_FRAMES, GENRES, rng
 from ..data.audio import gtzan_files, gtzan_filtered_split, read_many, stimulus_clips
 from ..data.dataset import DataSource
 from ..data.design import clip_table
@@ -48,7 +48,7 @@ class TrainConfig:
     batch_size: int = 32
     lr: float = 1e-3
     l2: float = 1e-5
-    crop_frames: int = 128
+    crop_frames: int = CROP_FRAMES
     seed: int = 0
     split: str = "random"            # "random" (10 % of tracks per genre held out) or "filtered"
     device: str = "cpu"
@@ -76,10 +76,11 @@ def _specs(waves) -> list[np.ndarray]:
     return [log_mel(w) for w in waves]
 
 
-def prepare_data(source: DataSource, split: str = "random", seed: int = 0) -> dict[str, SpectrogramSet]:
+def prepare_data(source: DataSource, split: str = "random", seed: int = 0, clips=None) -> dict[str, SpectrogramSet]:
     """``train`` and ``val`` sets from GTZAN-layout tracks (fMRI test tracks excluded) and the
-    ``fmri_test`` set: the 60 fMRI test stimuli as played (15-s cuts)."""
-    clips = clip_table(source)
+    ``fmri_test`` set: the 60 fMRI test stimuli as played (15-s cuts). ``clips`` is the design's clip
+    table (read from the events when not given)."""
+    clips = clip_table(source) if clips is None else clips
     test_tracks = {(g, int(t)) for g, t, s in zip(clips.genre, clips.track, clips.split) if s == "Test"}
     items = [(p, p.name.split(".")[0], int(p.name.split(".")[1])) for p in gtzan_files(source.gtzan_root)]
     items = [it for it in items if (it[1], it[2]) not in test_tracks]

@@ -1,0 +1,142 @@
+"""BAN and the baselines as classifiers (paper Sections III, V-C, V-D): training data, accuracy,
+confusion, the comparison table and the recurrence grid.
+
+The networks themselves are trained (or loaded) by :meth:`banlib.analyses.pipeline.Pipeline.network`;
+this module evaluates them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..config import CROP_FRAMES, GENRES
+from ..models.train import parameter_count, predict
+from .metrics import confusion_matrix
+
+NETWORKS = ("BAN", "feedforward", "CORnet-S passes")
+
+
+def data_values(data: dict) -> dict:
+    """Training and held-out track counts and the unreadable files skipped."""
+    return {"n_train_tracks": len(data["train"].specs), "n_val_tracks": len(data["val"].specs),
+            "skipped_audio": [Path(p).name for p in data["train"].skipped]}
+
+
+def data_sentence(data: dict, device: str, widths) -> str:
+    """The training data in one sentence."""
+    skipped = [Path(p).name for p in data["train"].skipped]
+    return (f"Training tracks: **{len(data['train'].specs)}**, held-out tracks: **{len(data['val'].specs)}**, "
+            f"fMRI test clips: **{len(data['fmri_test'].specs)}**; skipped unreadable files: {len(skipped)} "
+            f"({', '.join(skipped) or 'none'}). Device: {device}; widths {widths}.")
+
+
+@dataclass
+class Trained:
+    """A trained network: the model and its training history (one dict per epoch)."""
+
+    name: str
+    model: object
+    history: list
+
+    @property
+    def curves(self) -> pd.DataFrame:
+        """Training loss and held-out accuracy per epoch."""
+        return pd.DataFrame(self.history).set_index("epoch")
+
+
+def train_all(pipe, names=NETWORKS) -> dict[str, Trained]:
+    """Train (or load) every named network through the pipeline."""
+    out = {}
+    for name in names:
+        model, history, _ = pipe.network(name)
+        out[name] = Trained(name, model, history)
+    return out
+
+
+def accuracy(model, spectrograms, device: str = "cpu", crop: int = CROP_FRAMES) -> tuple[float, np.ndarray]:
+    """Clip-level accuracy and predicted genre index, array of shape (n,), on a spectrogram set."""
+    pred = predict(model, spectrograms, crop, device).argmax(1)
+    return float((pred == spectrograms.labels).mean()), pred
+
+
+@dataclass
+class Evaluation:
+    """BAN on the held-out tracks and on the 60 fMRI test clips."""
+
+    val_accuracy: float
+    val_pred: np.ndarray
+    fmri_accuracy: float
+    fmri_pred: np.ndarray
+    data: dict
+
+    def per_genre(self) -> pd.Series:
+        """Held-out accuracy per genre."""
+        conf = confusion_matrix(self.data["val"].labels, self.val_pred)
+        return pd.Series(np.diag(conf), index=GENRES, name="held-out accuracy")
+
+    def confusions(self) -> dict[str, np.ndarray]:
+        """Row-normalised confusion matrices on the held-out tracks and the fMRI test clips."""
+        return {"held-out tracks": confusion_matrix(self.data["val"].labels, self.val_pred),
+                "fMRI test clips": confusion_matrix(self.data["fmri_test"].labels, self.fmri_pred)}
+
+    def values(self) -> dict:
+        """The chapter's results on BAN's accuracy."""
+        names = self.data["fmri_test"].names
+        return {"ban_val_accuracy": self.val_accuracy, "ban_fmri_test_accuracy": self.fmri_accuracy,
+                "ban_val_accuracy_per_genre": self.per_genre().round(4).to_dict(),
+                "ban_fmri_test_predictions": {n: GENRES[p] for n, p in zip(names, self.fmri_pred)}}
+
+
+def evaluate(model, data: dict, device: str = "cpu") -> Evaluation:
+    """Accuracy of ``model`` on the held-out tracks and the fMRI test clips."""
+    val_acc, val_pred = accuracy(model, data["val"], device)
+    fmri_acc, fmri_pred = accuracy(model, data["fmri_test"], device)
+    return Evaluation(val_acc, val_pred, fmri_acc, fmri_pred, data)
+
+
+def comparison_table(trained: dict[str, Trained], data: dict, device: str = "cpu") -> pd.DataFrame:
+    """Parameters, passes, weight sharing and accuracies of each network."""
+    rows = {}
+    for name, t in trained.items():
+        m = t.model
+        rows[name] = {"parameters": parameter_count(m), "passes (Belt, PB, T2/T3)": str(m.passes),
+                      "weights shared": m.shared,
+                      "held-out accuracy": round(accuracy(m, data["val"], device)[0], 3),
+                      "fMRI-clip accuracy": round(accuracy(m, data["fmri_test"], device)[0], 3)}
+    return pd.DataFrame(rows).T
+
+
+def comparison_values(table: pd.DataFrame) -> dict:
+    """``params_<network>`` and ``val_accuracy_<network>`` from :func:`comparison_table`."""
+    out = {}
+    for name in table.index:
+        out[f"params_{name}"] = int(table.loc[name, "parameters"])
+        out[f"val_accuracy_{name}"] = float(table.loc[name, "held-out accuracy"])
+    return out
+
+
+def grid_structures(profile_name: str) -> list[tuple[int, int, int]]:
+    """Passes (Belt, PB, T2/T3) trained in the recurrence grid: a corner at the quick profile, Belt and PB
+    in {1, 2} by T2/T3 in {1, 2, 4} at the full profile."""
+    if profile_name == "quick":
+        return [(1, 1, 1), (2, 2, 4)]
+    return [(b, p, t) for b in (1, 2) for p in (1, 2) for t in (1, 2, 4)]
+
+
+def recurrence_grid(pipe, structures=None) -> pd.Series:
+    """Held-out accuracy of BAN with each structure of the grid, indexed ``"b/p/t"``."""
+    structures = structures or grid_structures(pipe.profile.name)
+    data = pipe.training_data
+    scores = {}
+    for passes in structures:
+        model, _, _ = pipe.network("BAN", None if tuple(passes) == (2, 2, 4) else passes)
+        scores["/".join(map(str, passes))] = accuracy(model, data["val"], pipe.device)[0]
+    return pd.Series(scores, name="held-out accuracy")
+
+
+def grid_at_ceiling(grid: pd.Series, level: float = 0.95) -> bool:
+    """Whether every structure of the grid scores at least ``level`` (the grid then cannot rank them)."""
+    return bool(grid.min() >= level)

@@ -1,0 +1,53 @@
+"""What a reader sees first about a dataset: its tree, the design's counts, one stimulus."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .audio import cut_clip, read_audio
+from .dataset import ROWS_PER_KIND, DataSource, check_present
+
+
+def tree_lines(source: DataSource, subject: str, shown: int = 4) -> list[str]:
+    """A few lines of the dataset tree: the subjects, some of one subject's ``func`` files, the
+    response matrices."""
+    subjects = source.subjects()
+    func = sorted(p.name for p in (source.bids_root / subject / "func").iterdir())
+    lines = [f"{source.bids_root.name}/  ({len(subjects)} subjects: {', '.join(subjects)})"]
+    lines += [f"  {subject}/func/{name}" for name in func[:shown] + ["..."] + func[-2:]]
+    for kind in ROWS_PER_KIND:
+        p = source.response_path(subject, kind)
+        lines.append(f"  {p.relative_to(source.bids_root) if p.is_relative_to(source.bids_root) else p}")
+    return lines
+
+
+def tree_counts(source: DataSource, subject: str) -> dict:
+    """``n_subjects`` and ``n_func_files_per_subject`` (events and sidecars of one subject)."""
+    func = list((source.bids_root / subject / "func").iterdir())
+    return {"n_subjects": len(source.subjects()), "n_func_files_per_subject": len(func)}
+
+
+def design_counts(clips: pd.DataFrame) -> dict:
+    """Distinct clips, training and test clips, genres, and presentations of a test clip."""
+    test = clips[clips.split == "Test"]
+    return {"n_clips": len(clips), "n_training_clips": int((clips.split == "Training").sum()),
+            "n_test_clips": len(test), "n_genres": int(clips.genre.nunique()),
+            "presentations_per_test_clip": int(test.runs.map(len).max())}
+
+
+def design_sentence(counts: dict) -> str:
+    """The design's counts in one sentence."""
+    return (f"{counts['n_clips']} distinct clips: {counts['n_training_clips']} training, {counts['n_test_clips']} "
+            f"test; each test clip is presented {counts['presentations_per_test_clip']} times (4 repeats plus the "
+            f"run's lead clip).")
+
+
+def clip_counts(clips: pd.DataFrame) -> pd.DataFrame:
+    """Clips per split (rows) and genre (columns)."""
+    return clips.groupby(["split", "genre"]).size().unstack(0).T
+
+
+def example_stimulus(source: DataSource, clip: pd.Series, target_rms: float = 0.1) -> np.ndarray:
+    """One clip cut as played (15 s, 2-s fades), scaled to ``target_rms``: float32 array of shape (samples,)."""
+    path = check_present(source.audio_path(clip.genre, int(clip.track)), "audio file")
+    return cut_clip(read_audio(path), clip.start, clip.end, target_rms=target_rms)
