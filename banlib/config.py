@@ -61,11 +61,12 @@ class Profile:
     train_epochs: int            # BAN training epochs
     all_gtzan_tracks: bool       # twin: render all 100 tracks per genre, or only the 54 used
     widths: tuple = (64, 128, 256, 512)   # BAN channels per area (A1, Belt, PB, T2/T3)
+    n_permutations: int = 200    # permutation nulls of decoding and Table II cells
 
 
 PROFILES = {
     "quick": Profile("quick", voxel_fraction=1 / 30, n_roi_repeats=100, train_epochs=8,
-                     all_gtzan_tracks=False, widths=(16, 32, 64, 128)),
+                     all_gtzan_tracks=False, widths=(16, 32, 64, 128), n_permutations=20),
     "full": Profile("full", voxel_fraction=1.0, n_roi_repeats=100, train_epochs=60,
                     all_gtzan_tracks=True),
 }

@@ -7,3 +7,14 @@ def test_atlas_codes_give_the_papers_table2_labels():
     names = destrieux_names()
     for roi, (name, left, right) in TABLE2_LABELS.items():
         assert names[left].endswith(name) and names[right].endswith(name), (roi, names[left], names[right])
+
+
+def test_regions_hemispheres_and_stg():
+    import numpy as np
+
+    from banlib.data.atlas import hemisphere, in_stg, region
+
+    codes = np.array([11133, 12175, 11174, 12138, 11101, 0])
+    assert hemisphere(codes).tolist() == ["L", "R", "L", "R", "L", ""]
+    assert region(codes).tolist() == ["HG", "HS", "STG/STS/MTG (rest)", "STG/STS/MTG (rest)", "", ""]
+    assert in_stg(codes).tolist() == [True, True, False, False, False, False]

@@ -55,3 +55,27 @@ def test_bad_voxels_are_excluded_not_propagated():
     sel = ROISelector(n_repeats=20, seed=0).fit(X, Y, blocks, usable=usable)
     assert sel.mask_.tolist() == [True, False, True, False, False, False]
     assert np.isnan(sel.mean_r_[[1, 4]]).all() and np.isfinite(sel.mean_r_[[0, 2, 3, 5]]).all()
+
+
+def test_default_selection_never_reads_test_rows_and_the_paper_split_does(quick_twin, monkeypatch):
+    import banlib.analyses.roi as roi_mod
+
+    read = []
+    real = roi_mod.load_responses
+    monkeypatch.setattr(roi_mod, "load_responses", lambda s, sub, kind: read.append(kind) or real(s, sub, kind))
+    design = subject_design(quick_twin, "sub-001")
+    select_roi(quick_twin, design, ROISelector(n_repeats=5, seed=0))
+    assert read == ["Training"]
+    read.clear()
+    paper = select_roi(quick_twin, design, ROISelector(n_repeats=5, seed=0), split="paper")
+    assert read == ["Training", "Test_Mean"] and paper.mask.shape == paper.usable.shape
+
+
+def test_paper_split_gives_table_one_volumes(quick_twin):
+    from banlib.analyses.roi import genre_design, selection_volumes
+
+    design = subject_design(quick_twin, "sub-001")
+    assert selection_volumes(design) == {"train": 3600, "test": 1200}
+    assert selection_volumes(design, "paper") == {"train": 4050, "test": 1350}        # Table I
+    X, blocks = genre_design(design, split="paper")
+    assert X.shape[0] == 5400 and len(np.unique(blocks)) == 540

@@ -3,15 +3,27 @@ import json
 from banlib.paper.scorecard import build, load_results, tally
 
 
+def _bas_rows(means, spread, seeds=3, subjects=5):
+    rows = []
+    for net, m in means.items():
+        for k in range(seeds * subjects):
+            off = spread * (k % 3 - 1)                           # sd about `spread`
+            rows.append({"network": net, "subject": f"sub-{k % subjects}", "bas": m + off, "behavioural": m + off})
+    return rows
+
+
 def _results(**over):
     values = {
         "01_data": {"n_clips": 540, "n_training_clips": 480, "n_test_clips": 60, "n_subjects": 5, "n_genres": 10},
         "02_roi_selection": {f"roi_size_sub-00{i}": n for i, n in zip(range(1, 6), (468, 581, 1593, 473, 529))},
-        "03_train_ban": {"recurrence_grid": {"1/1/1": 0.5, "2/2/4": 0.7}, "recurrence_grid_at_ceiling": False},
+        "03_train_ban": {"recurrence_grid": {"1/1/1": 0.5, "2/2/4": 0.7, "2/2/6": 0.6},
+                         "recurrence_grid_sd": {"1/1/1": 0.02, "2/2/4": 0.02, "2/2/6": 0.02},
+                         "recurrence_grid_at_ceiling": False},
         "04_confusion_bas": {"brain_accuracy_per_genre_mean": {"classical": 1.0, "rock": 0.4},
                              "brain_confusion_reggae_as_rock": 0.3, "brain_confusion_rock_as_country": 0.3,
                              "brain_consistency_max_p": 0.001, "brain_decoding_at_ceiling": False,
-                             "bas_BAN": 0.5, "bas_feedforward": 0.4, "best_area": {"BAN": "T2T3"}},
+                             "bas_table": _bas_rows({"BAN": 0.5, "feedforward": 0.4}, spread=0.01),
+                             "best_area": {"BAN": "T2T3"}},
     }
     for k, v in over.items():
         values[k] = v
@@ -31,7 +43,7 @@ def test_verdicts_follow_the_values():
     assert card.loc["BAN has the highest BAS of the compared networks", "verdict"] == "replicated"
     assert card.loc["passes 2/2/4 score best in the recurrence grid", "ours"] == "2/2/4"
     worse = _results(**{"02_roi_selection": {"roi_size_sub-003": 300},
-                        "03_train_ban": {"recurrence_grid": {"1/1/1": 0.9, "2/2/4": 0.7}}})
+                        "03_train_ban": {"recurrence_grid": {"1/1/1": 0.9, "2/2/4": 0.7, "2/2/6": 0.6}}})
     card = build(worse).set_index("claim")
     assert card.loc["ROI size, sub-003", "verdict"] == "not replicated"
     assert card.loc["ROI size, sub-001", "verdict"] == "not testable"
@@ -61,3 +73,28 @@ def test_load_results_reads_every_chapter(tmp_path):
                                                           "values": {"x": 1}}))
     out = load_results(tmp_path)
     assert set(out) == {"01_data", "02_roi_selection"} and out["01_data"]["x"] == 1
+
+
+def test_a_tie_in_the_grid_goes_to_fewer_layers_and_a_small_grid_is_not_testable():
+    card = build(_results()).set_index("id")
+    assert card.loc["V-D.recurrence", "verdict"] == "replicated"
+    tie = {"recurrence_grid": {"1/1/1": 0.69, "2/2/4": 0.70, "2/2/6": 0.6},
+           "recurrence_grid_sd": {"1/1/1": 0.03, "2/2/4": 0.03, "2/2/6": 0.03}}
+    card = build(_results(**{"03_train_ban": tie})).set_index("id")
+    assert card.loc["V-D.recurrence", "verdict"] == "not replicated"          # 1/1/1 ties with fewer layers
+    assert card.loc["V-D.recurrence", "ours"] == "1/1/1"
+    small = {"recurrence_grid": {"1/1/1": 0.5, "2/2/4": 0.7}}
+    card = build(_results(**{"03_train_ban": small})).set_index("id")
+    assert card.loc["V-D.recurrence", "verdict"] == "not testable"              # nothing with more layers
+
+
+def test_a_bas_lead_inside_the_spread_is_not_replicated():
+    inside = {"bas_table": _bas_rows({"BAN": 0.50, "feedforward": 0.49}, spread=0.05)}
+    card = build(_results(**{"04_confusion_bas": inside})).set_index("id")
+    assert card.loc["IV.bas_highest", "verdict"] == "not replicated"
+    assert "within the spread" in card.loc["IV.bas_highest", "note"]
+    clear = {"bas_table": _bas_rows({"BAN": 0.60, "feedforward": 0.40, "BAN (untrained)": 0.9}, spread=0.05)}
+    card = build(_results(**{"04_confusion_bas": clear})).set_index("id")
+    assert card.loc["IV.bas_highest", "verdict"] == "replicated"               # controls are not rivals
+    none = {"bas_table": [{"network": "BAN", "subject": "s", "bas": None}]}
+    assert build(_results(**{"04_confusion_bas": none})).set_index("id").loc["IV.bas_highest", "verdict"] == "not testable"

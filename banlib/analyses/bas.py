@@ -194,3 +194,36 @@ def planted_kind_values(by_kind: pd.DataFrame) -> dict:
     """``twin_cortical_by_kind`` and how much better acoustic voxels score than noise voxels."""
     return {"twin_cortical_by_kind": {f"{k}/{a}": float(v) for (k, a), v in by_kind.stack().items()},
             "twin_cortical_acoustic_minus_none": float(by_kind.loc["acoustic"].max() - by_kind.loc["none"].max())}
+
+
+def stage_region_scores(pipe, activations: dict[str, np.ndarray], min_reliability: float = 0.1,
+                        min_voxels: int = 5, progress: bool = True) -> pd.DataFrame:
+    """Each network stage scored against each cortical region (:data:`banlib.data.atlas.REGIONS`): the median
+    test r over the region's reliable voxels (split-half reliability of the 4 test repeats above
+    ``min_reliability``), per subject. One row per (subject, region, area); regions with fewer than
+    ``min_voxels`` reliable voxels in a subject are left out. Needs voxel labels."""
+    from tqdm.auto import tqdm
+
+    from ..data.atlas import region
+
+    rows = []
+    for sub in tqdm(pipe.subjects, desc="stage-region", unit="subject", disable=not progress):
+        vox = pipe.voxel_table(sub)
+        reliability = split_half_reliability(np.asarray(load_responses(pipe.source, sub, "Test")))
+        names = region(vox.code.to_numpy())
+        for reg in dict.fromkeys(n for n in names if n):
+            sel = (names == reg) & (reliability > min_reliability)
+            if sel.sum() < min_voxels:
+                continue
+            scores = cortical_scores(activations, pipe.source, pipe.design(sub), sel,
+                                     ceiling=noise_ceiling(reliability[sel]))
+            rows += [{"subject": sub, "region": reg, "area": a, "median_r": m, "n_voxels": int(sel.sum())}
+                     for a, m in zip(scores.area, scores.median_r)]
+    return pd.DataFrame(rows)
+
+
+def stage_region_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """Mean over subjects of the median r per region (rows) and stage (columns), with the best stage per region."""
+    table = scores.groupby(["region", "area"], sort=False).median_r.mean().unstack("area")
+    table["best stage"] = table.idxmax(axis=1)
+    return table

@@ -76,3 +76,15 @@ def confusion_similarity(matrices: dict[str, np.ndarray]) -> pd.Series:
     rho = {f"{a} vs {b}": float(stats.spearmanr(matrices[a].ravel(), matrices[b].ravel())[0])
            for i, a in enumerate(names) for b in names[i + 1:] if matrices[a] is not None and matrices[b] is not None}
     return pd.Series(rho, name="Spearman rho")
+
+
+def listener_values(choices: dict[str, pd.DataFrame]) -> dict:
+    """The listeners' accuracy per genre and the confusion cells Fig. 4 names, from the pooled choices (so that
+    the paper's Fig. 4 percentages can be read against choices as well as against brain decoding)."""
+    if not choices:
+        return {}
+    conf = choice_confusion(choices.values())
+    out = {"listener_accuracy_per_genre": {g: float(conf[i, i]) for i, g in enumerate(GENRES)}}
+    for a, b in (("reggae", "rock"), ("rock", "country")):
+        out[f"listener_confusion_{a}_as_{b}"] = float(conf[GENRES.index(a), GENRES.index(b)])
+    return out

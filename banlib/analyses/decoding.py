@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..config import GENRES, TRS_PER_CLIP
+from ..config import GENRES, TRS_PER_CLIP, rng
 from ..data.dataset import load_responses
 from .metrics import confusion_matrix
 
@@ -139,12 +139,67 @@ def decode_subject(source, design, mask: np.ndarray, lag: int = 2, decoder: Genr
     return Decoded(design.subject, true, pred, ite["clip"].to_numpy(), confusion_matrix(true, pred), decoder)
 
 
-def decode_all(pipe, progress: bool = True) -> dict[str, Decoded]:
-    """:func:`decode_subject` for every subject of a :class:`~banlib.analyses.pipeline.Pipeline`, on its ROI."""
+def decode_all(pipe, split: str = "training", progress: bool = True) -> dict[str, Decoded]:
+    """:func:`decode_subject` for every subject of a :class:`~banlib.analyses.pipeline.Pipeline`, on its ROI
+    (``split``: the ROI selected on the training runs, or on training and test pooled as the paper did)."""
     from tqdm.auto import tqdm
 
-    return {sub: decode_subject(pipe.source, pipe.design(sub), pipe.roi_mask(sub))
-            for sub in tqdm(pipe.subjects, desc="decoding", unit="subject", disable=not progress)}
+    return {sub: decode_subject(pipe.source, pipe.design(sub), pipe.roi_mask(sub, split))
+            for sub in tqdm(pipe.subjects, desc=f"decoding ({split} ROI)", unit="subject", disable=not progress)}
+
+
+def shuffle_within_runs(labels: np.ndarray, runs: np.ndarray, g: np.random.Generator) -> np.ndarray:
+    """``labels`` permuted among the items of the same run (each run shuffled on its own)."""
+    out = np.array(labels, copy=True)
+    for r in np.unique(runs):
+        idx = np.nonzero(runs == r)[0]
+        out[idx] = out[g.permutation(idx)]
+    return out
+
+
+def permutation_null(source, design, mask: np.ndarray, n_permutations: int, seed: int, C: float,
+                     lag: int = 2) -> np.ndarray:
+    """Test accuracy of the decoder refitted (with the chosen ``C``) on training labels shuffled within runs:
+    the chance distribution of :func:`decode_subject`'s accuracy, array of shape (n_permutations,)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    g = rng(seed, "decoding", "permutation", design.subject)
+    genre, mask = design.genre, np.asarray(mask, bool)
+    Xtr, itr = clip_patterns(np.asarray(load_responses(source, design.subject, "Training")[:, mask]),
+                             design.rows["Training"], lag)
+    Xte, ite = clip_patterns(np.asarray(load_responses(source, design.subject, "Test_Mean")[:, mask]),
+                             design.rows["Test_Mean"], lag)
+    ytr, yte, runs = genre[itr["clip"]], genre[ite["clip"]], itr.run.to_numpy()
+    out = np.empty(n_permutations)
+    for k in range(n_permutations):
+        model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000))
+        model.fit(Xtr, shuffle_within_runs(ytr, runs, g))
+        out[k] = (model.predict(Xte) == yte).mean()
+    return out
+
+
+def null_all(pipe, decoded: dict[str, Decoded], n_permutations: int, progress: bool = True) -> pd.DataFrame:
+    """Permutation nulls of every subject's decoding accuracy: one column per subject, one row per permutation,
+    plus the ``mean`` over subjects (the null of the mean accuracy)."""
+    from tqdm.auto import tqdm
+
+    null = {s: permutation_null(pipe.source, pipe.design(s), pipe.roi_mask(s), n_permutations, pipe.seed,
+                                d.decoder.C_) for s, d in tqdm(decoded.items(), desc="decoding null", unit="subject",
+                                                              disable=not progress)}
+    table = pd.DataFrame(null)
+    table["mean"] = table.mean(axis=1)
+    return table
+
+
+def null_table(decoded: dict[str, Decoded], null: pd.DataFrame, level: float = 95) -> pd.DataFrame:
+    """Accuracy per subject and their mean, beside the null's ``level``-th percentile and the permutation p."""
+    acc = {s: d.accuracy for s, d in decoded.items()}
+    acc["mean"] = float(np.mean(list(acc.values())))
+    rows = {s: {"accuracy": a, f"null {level:g}th percentile": float(np.percentile(null[s], level)),
+                "p (permutation)": float((1 + (null[s] >= a).sum()) / (1 + len(null)))} for s, a in acc.items()}
+    return pd.DataFrame(rows).T
 
 
 def mean_confusion(decoded: dict[str, Decoded]) -> np.ndarray:
@@ -210,3 +265,12 @@ def consistency_values(table: pd.DataFrame, ceiling: bool) -> dict:
     return {"brain_consistency_min_rho": float(table.rho.min()), "brain_consistency_max_p": float(table.p.max()),
             "brain_consistency_pairs": table.round(4).to_dict(orient="records"),
             "brain_decoding_at_ceiling": bool(ceiling)}
+
+
+def split_comparison(decoded: dict[str, Decoded], decoded_paper: dict[str, Decoded]) -> pd.DataFrame:
+    """Decoding accuracy per subject with the training-only ROI and with the pooled (paper) ROI, and the gain."""
+    table = pd.DataFrame({"training-only ROI": {s: d.accuracy for s, d in decoded.items()},
+                          "pooled ROI (paper)": {s: d.accuracy for s, d in decoded_paper.items()}})
+    table.loc["mean"] = table.mean()
+    table["gain"] = table["pooled ROI (paper)"] - table["training-only ROI"]
+    return table

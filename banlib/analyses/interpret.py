@@ -6,7 +6,8 @@ Every map has the input's shape (64 mel bands, frames) so the three can be compa
   module itself, whose output is its **last pass**: a recurrent area's ``output`` hook fires once
   per pass, and the last pass is the state the next area reads.
 * Occlusion (captum ``Occlusion``): a patch of ``patch`` (mel bands, frames) slides over the input
-  and is set to silence, which on a log-mel input is its minimum, not zero.
+  and is set to silence, which on a log-mel input is its minimum, not zero; the map is the drop in the
+  class probability (the paper's description), or in its logit on request.
 * LIME (captum ``Lime``): the interpretable features are the same time-frequency patches; a patch
   is switched off by setting it to silence; a ridge surrogate is fitted on the samples.
 
@@ -51,16 +52,30 @@ def gradcam(model, spec: np.ndarray, target: int, area: str = "T2T3") -> np.ndar
     return up[0, 0].detach().numpy().astype(np.float32)
 
 
-def occlusion(model, spec: np.ndarray, target: int, patch=PATCH, stride=None) -> np.ndarray:
-    """Drop in the target's logit when each patch is silenced (averaged over overlapping windows)."""
+class _Probabilities(torch.nn.Module):
+    """A classifier's softmax output: what the paper's occlusion measures changes of."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        """(batch, ...) -> (batch, n_classes) probabilities."""
+        return torch.softmax(self.model(x), dim=1)
+
+
+def occlusion(model, spec: np.ndarray, target: int, patch=PATCH, stride=None, on: str = "probability") -> np.ndarray:
+    """Drop in the target's probability (``on="probability"``, as the paper describes) or logit
+    (``on="logit"``) when each patch is silenced, averaged over overlapping windows: array of shape (bands, frames)."""
     from captum.attr import Occlusion
 
     model.eval()
     x = _as_input(spec)
     stride = stride or (patch[0] // 2, patch[1] // 2)
-    attr = Occlusion(model).attribute(x, target=int(target), sliding_window_shapes=(1, *patch),
-                                      strides=(1, *stride), baselines=float(spec.min()),
-                                      perturbations_per_eval=32)
+    forward = _Probabilities(model) if on == "probability" else model
+    attr = Occlusion(forward).attribute(x, target=int(target), sliding_window_shapes=(1, *patch),
+                                        strides=(1, *stride), baselines=float(spec.min()),
+                                        perturbations_per_eval=32)
     return attr[0, 0].detach().numpy().astype(np.float32)
 
 

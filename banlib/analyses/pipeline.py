@@ -89,41 +89,44 @@ class Pipeline:
         return all(self.voxel_table(s) is not None for s in self.subjects)
 
     # ------------------------------------------------------------------ ROI
-    def roi_path(self, subject: str) -> Path:
-        """Where the subject's ROI is kept: ``<work>/results/02_roi_<sub>.npz``."""
-        return self.work / "results" / f"02_roi_{subject}.npz"
+    def roi_path(self, subject: str, split: str = "training") -> Path:
+        """Where the subject's ROI is kept: ``<work>/results/02_roi_<sub>.npz`` (``02_roi_paper_<sub>.npz`` for
+        the paper's split)."""
+        tag = "" if split == "training" else f"{split}_"
+        return self.work / "results" / f"02_roi_{tag}{subject}.npz"
 
-    def roi(self, subject: str, recompute: bool = False, progress=None):
+    def roi(self, subject: str, recompute: bool = False, split: str = "training", progress=None):
         """The subject's genre ROI (:class:`~banlib.analyses.roi.ROI`): read from the ROI chapter's
-        file, or selected now (and saved) when missing or ``recompute``."""
+        file, or selected now (and saved) when missing or ``recompute``. ``split``: ``training`` (the book's
+        selection, training runs only) or ``paper`` (training and test pooled, as Table I implies)."""
         from .roi import ROI, ROISelector, select_roi
 
-        path = self.roi_path(subject)
-        if not recompute and subject in self._rois:
-            return self._rois[subject]
+        path, key = self.roi_path(subject, split), (subject, split)
+        if not recompute and key in self._rois:
+            return self._rois[key]
         if recompute or not path.exists():
             sel = ROISelector(n_repeats=self.profile.n_roi_repeats, seed=self.seed)
-            roi = select_roi(self.source, self.design(subject), sel, progress=progress)
+            roi = select_roi(self.source, self.design(subject), sel, split=split, progress=progress)
             roi.save(path)
         else:
             roi = ROI.load(path, subject)
-        self._rois[subject] = roi
+        self._rois[key] = roi
         return roi
 
-    def rois(self, recompute: bool = False, progress: bool = True) -> dict:
+    def rois(self, recompute: bool = False, split: str = "training", progress: bool = True) -> dict:
         """:meth:`roi` of every subject, ``{subject: ROI}``, with a progress bar."""
         from tqdm.auto import tqdm
 
-        return {s: self.roi(s, recompute) for s in tqdm(self.subjects, desc="ROI selection", unit="subject",
-                                                         disable=not progress)}
+        return {s: self.roi(s, recompute, split) for s in tqdm(self.subjects, desc=f"ROI selection ({split})",
+                                                                unit="subject", disable=not progress)}
 
     def voxel_tables(self) -> dict:
         """:meth:`voxel_table` of every subject (values None where the data have no coordinates)."""
         return {s: self.voxel_table(s) for s in self.subjects}
 
-    def roi_mask(self, subject: str) -> np.ndarray:
+    def roi_mask(self, subject: str, split: str = "training") -> np.ndarray:
         """The subject's genre ROI as a bool array of shape (V,)."""
-        return self.roi(subject).mask
+        return self.roi(subject, split=split).mask
 
     # ------------------------------------------------------------------ networks
     @cached_property

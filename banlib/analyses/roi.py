@@ -71,18 +71,59 @@ class ROISelector:
         return self
 
 
-def genre_design(design: SubjectDesign, delayer: Delayer = Delayer()):
-    """The training runs' genre design.
+ROI_SPLITS = ("training", "paper")
+SELECTION_KINDS = {"training": ("Training",), "paper": ("Training", "Test_Mean")}
+TEST_BLOCK_OFFSET = 100_000      # keeps the Test_Mean presentations' block ids apart from the training runs'
+
+
+def genre_design(design: SubjectDesign, delayer: Delayer = Delayer(), split: str = "training"):
+    """The genre design the ROI is selected on.
+
+    Parameters
+    ----------
+    split : ``"training"`` or ``"paper"``
+        ``training`` (the book's choice): the 12 training runs only. ``paper`` (the paper's Table I reading):
+        the training runs pooled with the 600 ``Test_Mean`` rows, so that 75 % / 25 % of the 5,400 rows are
+        the 4,050 / 1,350 volumes of Table I; the test clips then take part in the selection.
 
     Returns
     -------
-    X : float32 array of shape (4800, 10 * n_delays)
-        One-hot genre of the clip playing, FIR-delayed.
-    blocks : int array of shape (4800,)
+    X : float32 array of shape (n_rows, 10 * n_delays)
+        One-hot genre of the clip playing, FIR-delayed (4,800 rows, or 5,400 with ``paper``).
+    blocks : int array of shape (n_rows,)
         One id per clip presentation: splits keep whole presentations together.
     """
-    X = delayer.design_matrix(genre_onehot(design.clips.genre), design.grids["Training"])
-    return X, design.rows["Training"].block.to_numpy()
+    onehot = genre_onehot(design.clips.genre)
+    X = [delayer.design_matrix(onehot, design.grids["Training"])]
+    blocks = [design.rows["Training"].block.to_numpy()]
+    if split == "paper":
+        X.append(delayer.design_matrix(onehot, design.grids["Test"], mean_over_repeats=True))
+        blocks.append(design.rows["Test_Mean"].block.to_numpy() + TEST_BLOCK_OFFSET)
+    elif split != "training":
+        raise ValueError(f"split must be one of {ROI_SPLITS}, not {split!r}")
+    return np.vstack(X), np.concatenate(blocks)
+
+
+class RowStack:
+    """Several response matrices, arrays of shape (n_i, V), read as one of shape (sum n_i, V), a column
+    block at a time (memory maps stay on disk)."""
+
+    def __init__(self, *arrays):
+        self.arrays = arrays
+        self.shape = (sum(a.shape[0] for a in arrays), arrays[0].shape[1])
+
+    def __getitem__(self, key):
+        rows, cols = key
+        if rows != slice(None):
+            raise IndexError("RowStack reads whole columns only")
+        return np.vstack([np.asarray(a[:, cols]) for a in self.arrays])
+
+
+def selection_responses(source: DataSource, subject: str, split: str = "training"):
+    """The responses the ROI is selected on: ``Resp_Training`` (default), stacked with ``Resp_Test_Mean``
+    for the ``paper`` split; shape (n_rows, V)."""
+    arrays = [load_responses(source, subject, kind) for kind in SELECTION_KINDS[split]]
+    return arrays[0] if len(arrays) == 1 else RowStack(*arrays)
 
 
 @dataclass
@@ -138,8 +179,8 @@ class ROI:
 
 
 def select_roi(source: DataSource, design: SubjectDesign, selector: ROISelector | None = None,
-               delayer: Delayer = Delayer(), progress=None) -> ROI:
-    """ROI selection for one subject on its training runs (paper Section V-B2).
+               delayer: Delayer = Delayer(), split: str = "training", progress=None) -> ROI:
+    """ROI selection for one subject (paper Section V-B2).
 
     Parameters
     ----------
@@ -149,15 +190,24 @@ def select_roi(source: DataSource, design: SubjectDesign, selector: ROISelector 
         Resampling settings (default: 100 repetitions, 75 % / 25 %, FDR .05, threshold .75).
     delayer : Delayer
         FIR delays of the genre design.
+    split : ``"training"`` or ``"paper"``
+        Which rows are resampled (:func:`genre_design`): the training runs only, or training and test pooled.
     progress : callable, optional
         Called with the number of voxels done after each chunk.
     """
     selector = selector or ROISelector()
-    Y = load_responses(source, design.subject, "Training")
+    Y = selection_responses(source, design.subject, split)
     quality = voxel_quality(Y)
-    X, blocks = genre_design(design, delayer)
+    X, blocks = genre_design(design, delayer, split)
     selector.fit(X, Y, blocks, usable=quality.usable, progress=progress)
     return ROI(design.subject, selector.mask_, selector.frequency_, selector.mean_r_, quality.usable)
+
+
+def selection_volumes(design: SubjectDesign, split: str = "training", train_fraction: float = 0.75) -> dict:
+    """Volumes in the fitted and the scored part of one resampling (Table I's "train / test samples")."""
+    n = sum(len(design.rows[k]) for k in SELECTION_KINDS[split])
+    n_train = int(round(train_fraction * n))
+    return {"train": n_train, "test": n - n_train}
 
 
 def label_counts(mask: np.ndarray, voxels: pd.DataFrame) -> dict[str, int]:
@@ -220,3 +270,28 @@ def recovery_table(rois: dict[str, ROI], voxel_tables: dict) -> pd.DataFrame:
         truth = voxel_tables[s].truth.to_numpy()
         rows[s] = recovery(r.mask, truth == "genre") | {"acoustic_selected": int((r.mask & (truth == "acoustic")).sum())}
     return pd.DataFrame(rows).T
+
+
+def split_table(rois: dict[str, ROI], paper_rois: dict[str, ROI], voxel_tables: dict | None = None) -> pd.DataFrame:
+    """The book's selection (training runs) beside the paper's reading (training and test pooled), per subject:
+    sizes and overlap, and, where planted truth exists (twin), each one's precision and recall."""
+    rows = {}
+    for s, r in rois.items():
+        p = paper_rois[s]
+        row = {"training-only size": r.size, "pooled (paper) size": p.size, "both": int((r.mask & p.mask).sum())}
+        vox = (voxel_tables or {}).get(s)
+        if vox is not None and "truth" in vox:
+            planted = (vox.truth == "genre").to_numpy()
+            for name, roi in (("training-only", r), ("pooled", p)):
+                rec = recovery(roi.mask, planted)
+                row[f"{name} precision"], row[f"{name} recall"] = rec["precision"], rec["recall"]
+        rows[s] = row
+    return pd.DataFrame(rows).T
+
+
+def split_values(rois: dict[str, ROI], paper_rois: dict[str, ROI], design: SubjectDesign) -> dict:
+    """Results on the two selections: the pooled split's ROI sizes and each split's volumes per resampling."""
+    out = {f"roi_size_paper_{s}": r.size for s, r in paper_rois.items()}
+    out["selection_volumes_training"] = selection_volumes(design, "training")
+    out["selection_volumes_paper"] = selection_volumes(design, "paper")
+    return out

@@ -14,7 +14,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..config import GENRES
+from ..config import GENRES, rng
+from ..data.atlas import hemisphere, in_stg
+from ..data.dataset import ROWS_PER_KIND
+from ..encoding.stats import fdr_bh, pearson_pvalues
 from ..encoding.delays import Delayer
 from ..encoding.voxelwise import fit_and_score
 from ..features.labels import genre_onehot
@@ -22,6 +25,7 @@ from ..paper.values import PAPER_TABLE2, TABLE2_MODELS, TABLE2_ROIS
 from ..paper.verdicts import verdict_mean_sd
 
 MODELS = TABLE2_MODELS
+N_TEST_ROWS = ROWS_PER_KIND["Test_Mean"]
 
 
 def label_means(r: np.ndarray, labels: np.ndarray, mask: np.ndarray | None = None, rois=TABLE2_ROIS) -> pd.DataFrame:
@@ -182,10 +186,19 @@ def genre_weights(fits: dict, masks: dict, model: str = "BAN", delayer: Delayer 
     return out
 
 
+GENRE_MAP_COMPONENTS = 10      # the paper's "10 principal components"
+
+
 def pca_values(pca: dict) -> dict:
-    """Variance explained and loadings (per genre) of the genre-map components."""
+    """Number of components, variance explained by each, and their loadings (per genre)."""
     loadings = pd.DataFrame(pca["loadings"], columns=list(GENRES), index=[f"PC{i + 1}" for i in range(len(pca["loadings"]))])
-    return {"genre_pca_explained": pca["explained"].round(4), "genre_pca_loadings": loadings.round(4).to_dict(orient="index")}
+    return {"genre_pca_n_components": len(pca["loadings"]), "genre_pca_explained": pca["explained"].round(4),
+            "genre_pca_loadings": loadings.round(4).to_dict(orient="index")}
+
+
+def first_components(pca: dict, k: int) -> dict:
+    """The first ``k`` components of a :func:`genre_pca` result."""
+    return {"scores": pca["scores"][:, :k], "loadings": pca["loadings"][:k], "explained": pca["explained"][:k]}
 
 
 def component_maps(weights: dict[str, np.ndarray], pca: dict, masks: dict, component: int = 0) -> dict[str, np.ndarray]:
@@ -202,3 +215,92 @@ def component_maps(weights: dict[str, np.ndarray], pca: dict, masks: dict, compo
 def top_genres(profile: pd.DataFrame, n: int = 4) -> dict[str, list[str]]:
     """The ``n`` genres with the largest mean weight in each label."""
     return {lab: list(profile.loc[lab].sort_values(ascending=False).index[:n]) for lab in profile.index}
+
+
+def bilateral_stg_significant(fits: dict, voxel_tables: dict, model: str = "BAN", q: float = 0.05) -> dict[str, bool]:
+    """Per subject: is the ``model``'s test r significant (one-sided, Benjamini-Hochberg FDR ``q`` over all usable
+    voxels) in at least one voxel of the left and one of the right superior temporal gyrus? The t-test ignores
+    the autocorrelation of the 600 test rows, so it is liberal; the paper does not say which test it used."""
+    out = {}
+    for sub, by in fits.items():
+        r = by[model].r
+        sig = fdr_bh(pearson_pvalues(r, N_TEST_ROWS), q)
+        code = voxel_tables[sub].code.to_numpy()
+        stg, hemi = in_stg(code), hemisphere(code)
+        out[sub] = bool((sig & stg & (hemi == "L")).any() and (sig & stg & (hemi == "R")).any())
+    return out
+
+
+def genre_distinctness(fits: dict, masks: dict, voxel_tables: dict, model: str = "BAN",
+                       delayer: Delayer = Delayer()) -> dict[str, float]:
+    """How distinctly genres are represented in each Table II label (hemispheres and subjects pooled): the mean
+    over the label's ROI voxels of the sd across the 10 genres of the ``model``'s delay-averaged weights
+    (before the per-voxel normalisation of the genre maps). Labels without ROI voxels are left out."""
+    sd, labels = [], []
+    for sub, by in fits.items():
+        w = delayer.average_weights(by[model].model.coef_)[masks[sub]]
+        sd.append(w.std(axis=1))
+        labels.append(np.array([lab.split(".")[-1] for lab in voxel_tables[sub].roi.to_numpy()[masks[sub]]]))
+    sd, labels = np.concatenate(sd), np.concatenate(labels)
+    return {lab: float(sd[labels == lab].mean()) for lab in ("HG", "HS", "PT", "LSTG") if (labels == lab).any()}
+
+
+def permuted_features(features: np.ndarray, design, g: np.random.Generator) -> np.ndarray:
+    """Per-clip features with the clips shuffled within each run (the training runs' 40 clips, the test runs'
+    10): array like ``features``. A clip heard in several runs is shuffled with the run it first appears in."""
+    first_run = {}
+    for task, grid in design.grids.items():
+        for r, row in enumerate(grid):
+            for c in np.unique(row):
+                first_run.setdefault(int(c), (task, r))
+    groups = {}
+    for c, key in first_run.items():
+        groups.setdefault(key, []).append(c)
+    perm = np.arange(len(features))
+    for members in groups.values():
+        members = np.array(sorted(members))
+        perm[members] = members[g.permutation(len(members))]
+    return features[perm]
+
+
+def permutation_null(pipe, spaces: dict[str, np.ndarray], masks: dict, n_permutations: int,
+                     progress: bool = True) -> dict[str, np.ndarray]:
+    """Chance level of every Table II cell: each feature space refitted on ROI voxels with the clips shuffled within
+    runs, ``n_permutations`` times; ``{model: array of shape (n_permutations, 8 labels)}`` of the mean over
+    subjects of the label's mean r (NaN where a subject's ROI has no voxel of the label)."""
+    from tqdm.auto import tqdm
+
+    out = {m: np.full((n_permutations, len(TABLE2_ROIS)), np.nan) for m in spaces}
+    per_subject = {m: np.full((n_permutations, len(pipe.subjects), len(TABLE2_ROIS)), np.nan) for m in spaces}
+    for j, sub in enumerate(tqdm(pipe.subjects, desc="Table II null", unit="subject", disable=not progress)):
+        design, mask = pipe.design(sub), masks[sub]
+        labels = pipe.voxel_table(sub).roi.to_numpy()[mask]
+        g = rng(pipe.seed, "table2", "permutation", sub)
+        for k in range(n_permutations):
+            for m, feats in spaces.items():
+                r = fit_and_score(pipe.source, design, permuted_features(feats, design, g), mask).r
+                per_subject[m][k, j] = [r[labels == roi].mean() if (labels == roi).any() else np.nan for roi in TABLE2_ROIS]
+    for m in spaces:
+        out[m] = np.nanmean(per_subject[m], axis=1)
+    return out
+
+
+def null_percentiles(null: dict[str, np.ndarray], level: float = 95) -> pd.DataFrame:
+    """The ``level``-th percentile of each cell's null: rows labels, columns models."""
+    return pd.DataFrame({m: np.nanpercentile(v, level, axis=0) for m, v in null.items()}, index=list(TABLE2_ROIS))
+
+
+def beside_null(summary: pd.DataFrame, null95: pd.DataFrame) -> pd.DataFrame:
+    """Each cell's mean r (over subjects) beside its null's 95th percentile: columns ``<model>`` and
+    ``<model> null 95 %``, rows labels."""
+    cols = {}
+    for m in null95.columns:
+        cols[m] = summary[f"{m} mean"]
+        cols[f"{m} null 95 %"] = null95[m]
+    return pd.DataFrame(cols)
+
+
+def split_inflation(tables_training: dict, tables_paper: dict) -> pd.DataFrame:
+    """Mean r over subjects per cell with the pooled (paper) ROI minus with the training-only ROI."""
+    a, b = summarise(tables_training), summarise(tables_paper)
+    return pd.DataFrame({m: b[f"{m} mean"] - a[f"{m} mean"] for m in MODELS})

@@ -79,7 +79,6 @@ class Chapter:
 
         finish(fig, self.source, name, self.figures_dir)
         plt.show()
-        return fig
 
     def save(self, fig, name: str):
         """Like :meth:`show`, but only save (a figure kept as a file, not drawn on the page)."""

@@ -22,6 +22,13 @@ TABLE2_LABELS = {
     "PT": ("G_temp_sup-Plan_tempo", 11136, 12136),
     "LSTG": ("G_temp_sup-Lateral", 11134, 12134),
 }
+# Regions for the stage-region correspondence: Table II's four labels and the rest of the lateral temporal
+# cortex that responds to sound (planum polare, superior temporal sulcus, middle temporal gyrus); codes are the
+# last three digits of the Destrieux code (11xxx left, 12xxx right)
+REGIONS = {"HG": (133,), "HS": (175,), "PT": (136,), "LSTG": (134,), "STG/STS/MTG (rest)": (135, 174, 138)}
+# superior temporal gyrus: its four gyral labels and Heschl's sulcus within it
+STG_CODES = (133, 134, 135, 136, 175)
+
 CODE_TO_ROI = {code: f"{'LR'[i]}.{roi}" for roi, (_, lc, rc) in TABLE2_LABELS.items()
                for i, code in enumerate((lc, rc))}
 
@@ -79,3 +86,25 @@ def to_volume(values: np.ndarray, voxels: pd.DataFrame, fill: float = 0.0):
     vol[voxels.i.to_numpy(), voxels.j.to_numpy(), voxels.k.to_numpy()] = values
     return nib.Nifti1Image(vol, affine)
 
+
+
+def hemisphere(code) -> np.ndarray:
+    """``"L"``, ``"R"`` or ``""`` per Destrieux code (array like ``code``)."""
+    code = np.asarray(code)
+    return np.where((code // 1000) == 11, "L", np.where((code // 1000) == 12, "R", ""))
+
+
+def region(code) -> np.ndarray:
+    """The :data:`REGIONS` name of each Destrieux code (``""`` outside them): array like ``code``."""
+    code = np.asarray(code)
+    out = np.full(code.shape, "", dtype=object)
+    cortical = is_cortical(code)
+    for name, suffixes in REGIONS.items():
+        out[cortical & np.isin(code % 1000, suffixes)] = name
+    return out
+
+
+def in_stg(code) -> np.ndarray:
+    """Whether each Destrieux code lies in the superior temporal gyrus (bool array like ``code``)."""
+    code = np.asarray(code)
+    return is_cortical(code) & np.isin(code % 1000, STG_CODES)

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from .audio import cut_clip, read_audio
+from ..config import TRS_PER_CLIP
 from .dataset import ROWS_PER_KIND, DataSource, check_present
 
 
@@ -27,11 +28,20 @@ def tree_counts(source: DataSource, subject: str) -> dict:
     return {"n_subjects": len(source.subjects()), "n_func_files_per_subject": len(func)}
 
 
-def design_counts(clips: pd.DataFrame) -> dict:
-    """Distinct clips, training and test clips, genres, and presentations of a test clip."""
+def design_counts(design) -> dict:
+    """Distinct clips, training and test clips, genres, clips per genre, runs, clips per run, distinct clips per
+    test run, presentations of a test clip within its run (lead repeat excluded) and in all."""
+    clips = design.clips
     test = clips[clips.split == "Test"]
+    test_grid = design.grids["Test"][:, TRS_PER_CLIP::TRS_PER_CLIP]          # clips after the lead, per test run
+    per_run = [len(set(row)) for row in test_grid]
     return {"n_clips": len(clips), "n_training_clips": int((clips.split == "Training").sum()),
             "n_test_clips": len(test), "n_genres": int(clips.genre.nunique()),
+            "clips_per_genre": int(clips.groupby("genre").size().min()),
+            "n_runs": int(sum(len(g) for g in design.grids.values())),
+            "clips_per_run": int(design.grids["Training"].shape[1] // TRS_PER_CLIP - 1),
+            "test_clips_per_run": int(max(per_run)),
+            "test_repeats": int(test_grid.shape[1] // max(per_run)),
             "presentations_per_test_clip": int(test.runs.map(len).max())}
 
 

@@ -10,6 +10,17 @@ N_GENRES = 10
 N_CLIPS = 540
 N_TRAINING_CLIPS = 480
 N_TEST_CLIPS = 60
+CLIPS_PER_GENRE = 54
+N_RUNS = 18                     # 12 training + 6 test runs
+CLIPS_PER_RUN = 40
+TEST_CLIPS_PER_RUN = 10         # each played 4 times in the same order
+TEST_REPEATS = 4
+
+# Table I: volumes per subject in the ROI selection's resampling, and the participants
+TABLE1_TRAIN_VOLUMES = 4_050
+TABLE1_TEST_VOLUMES = 1_350
+DEMOGRAPHICS = {"sub-001": ("M", 30, 12), "sub-002": ("M", 30, 12), "sub-003": ("M", 23, 4),
+                "sub-004": ("F", 33, 15), "sub-005": ("F", 25, 10)}      # sex, age, music experience (years)
 
 # Section V-B2: genre-ROI size per participant ("473 for participant" is read as sub-004, see methods)
 PAPER_ROI_SIZES = {"sub-001": 468, "sub-002": 581, "sub-003": 1_593, "sub-004": 473, "sub-005": 529}
@@ -34,6 +45,10 @@ PAPER_TABLE2 = {
     "R.LSTG": {"genre": (0.103, 0.018), "MFCC": (0.048, 0.011), "BAN": (0.102, 0.021)},
 }
 
+# Section V-F: genre maps from the BAN model's weights, 10 principal components
+GENRE_MAP_COMPONENTS = 10
+DISTINCT_LABELS = ("HS", "LSTG")          # genres "more distinctly represented" here ...
+LESS_DISTINCT_LABELS = ("HG", "PT")       # ... than here
 # Section V-F: which genres dominate which label in the genre maps
 LSTG_GENRES = ("pop", "disco", "country", "hiphop")
 HS_GENRE = "blues"
