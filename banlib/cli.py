@@ -38,7 +38,8 @@ def main(argv=None) -> int:
 
     k = sub.add_parser("compare", help="every result of two builds side by side, with the differences and the "
                                        "scorecard verdicts that changed")
-    k.add_argument("build_a", metavar="BUILD_A", help="a book build (banlib book --out), its results/ or its HTML")
+    k.add_argument("build_a", metavar="BUILD_A",
+                   help="a book build (banlib book --out), its results/, its HTML folder, or a published book's URL")
     k.add_argument("build_b", metavar="BUILD_B")
     k.add_argument("--out", action="append", default=[], metavar="FILE",
                    help="also write the comparison to FILE: .csv, .md or .html (repeatable)")

@@ -140,3 +140,43 @@ def test_bad_inputs_are_named(tmp_path, capsys):
         read_build(tmp_path / "bad")
     assert main(["compare", str(tmp_path / "missing"), str(tmp_path / "empty")]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+@pytest.fixture
+def served(tmp_path):
+    """A folder served over HTTP on the loopback interface only, stopped after the test."""
+    import functools
+    import http.server
+    import threading
+
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_published_book_is_read_from_its_results_index(two_builds, served, capsys):
+    from banlib.book.landing import results_index
+
+    a, b = two_builds
+    root, url = served
+    (root / "book" / "results").mkdir(parents=True)
+    for f in (a / "results").iterdir():
+        (root / "book" / "results" / f.name).write_text(f.read_text())
+    (root / "book" / "results" / "index.json").write_text(results_index(a))
+    published = read_build(url + "book/")
+    assert published.path == url + "book/" and set(published.results) == {"01_data", "07_scorecard"}
+    assert main(["compare", url + "book", str(b)]) == 0
+    assert f"A: {url}book/" in capsys.readouterr().out
+    with pytest.raises(CompareError, match="cannot download"):
+        read_build(url + "nothing-here/")
+    (root / "evil" / "results").mkdir(parents=True)
+    (root / "evil" / "results" / "index.json").write_text('{"results": [{"file": "../../secret.json"}]}')
+    with pytest.raises(CompareError, match="not a results file name"):
+        read_build(url + "evil/")

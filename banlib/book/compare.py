@@ -4,10 +4,13 @@
     banlib compare build-seed0 build-seed1 --tolerance 1e-6 --fail-on-diff
 
 A build is what ``banlib book --out`` wrote (its ``results/<notebook>.json``), the ``results`` folder
-itself, or a published HTML folder (it carries ``results/``). Leaves of each notebook's ``values`` are
-matched by key path (``07_scorecard:scorecard[<id or claim>].ours``); every numeric leaf is listed
-with ``B - A``, non-numeric leaves only when they differ, and the scorecard verdicts that changed
-(rows keyed on ``id`` when present, else ``claim``). The header names both builds' data labels,
+itself, a published HTML folder (it carries ``results/``), or the URL of a published book (its
+``results/index.json`` lists the files): a replication report can diff its own real-data build against
+the published twin build with ``banlib compare https://OWNER.github.io/REPO/ build-real``.
+Leaves of each notebook's ``values`` are matched by key path
+(``07_scorecard:scorecard[<id or claim>].ours``); every numeric leaf is listed with ``B - A``,
+non-numeric leaves only when they differ, and the scorecard verdicts that changed (rows keyed on
+``id`` when present, else ``claim``). The header names both builds' data labels,
 commits and parameters: numbers from different data sources differ because the data do.
 """
 from __future__ import annotations
@@ -17,6 +20,9 @@ import html
 import io
 import json
 import math
+import re
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,7 +57,7 @@ def results_dir(path: str | Path) -> Path:
 class Build:
     """The results files of one build: ``{notebook: the whole JSON}`` read from :attr:`path`."""
 
-    path: Path
+    path: Path | str          # a results folder, or the URL of a published book
     results: dict = field(default_factory=dict)
 
     def _meta(self, key) -> list[str]:
@@ -78,18 +84,57 @@ class Build:
         return sorted({json.dumps(r.get("parameters", {}), sort_keys=True) for r in self.results.values()})
 
 
+RESULT_NAME = re.compile(r"^[0-9]{2}_[A-Za-z0-9_.-]+\.json$")
+
+
+def _parse(text: str, where: str, stem: str, build: Build) -> None:
+    try:
+        data = json.loads(text, parse_constant=_strict_constant)
+    except ValueError as err:
+        raise CompareError(f"{where}: not a results file ({err}); re-run that notebook") from None
+    if not isinstance(data, dict) or not isinstance(data.get("values"), dict):
+        raise CompareError(f"{where}: no 'values' object; is this a banlib results file?")
+    build.results[data.get("notebook") or stem] = data
+
+
+def _get(url: str, timeout: float) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.read().decode("utf-8")
+    except (urllib.error.URLError, OSError, UnicodeDecodeError) as err:
+        raise CompareError(f"{url}: cannot download it ({err}); check the address, or download the build's "
+                           f"results/ folder by hand and give that folder") from None
+
+
+def read_published(url: str, timeout: float = 30.0) -> Build:
+    """The results of a book published at ``url``: ``<url>/results/index.json`` and the files it lists."""
+    base = url.rstrip("/") + "/"
+    if base.endswith("/results/"):
+        base = base[: -len("results/")]
+    text = _get(base + "results/index.json", timeout)
+    try:
+        names = [entry["file"] for entry in json.loads(text)["results"]]
+    except (ValueError, KeyError, TypeError):
+        raise CompareError(f"{base}results/index.json: not a results index (written by banlib book)") from None
+    build = Build(base)
+    for name in names:
+        if not isinstance(name, str) or not RESULT_NAME.match(name):
+            raise CompareError(f"{base}results/index.json lists {name!r}, not a results file name")
+        _parse(_get(base + "results/" + name, timeout), base + "results/" + name, name[:-5], build)
+    if not build.results:
+        raise CompareError(f"{base}results/index.json lists no results files")
+    return build
+
+
 def read_build(path: str | Path) -> Build:
-    """Read every ``<notebook>.json`` of a build (strict JSON: NaN or Infinity is an error)."""
+    """Read every ``<notebook>.json`` of a build (strict JSON: NaN or Infinity is an error); ``path`` may
+    be a folder or the http(s) URL of a published book."""
+    if isinstance(path, str) and path.startswith(("http://", "https://")):
+        return read_published(path)
     folder = results_dir(path)
     build = Build(folder)
     for file in sorted(folder.glob("[0-9][0-9]_*.json")):
-        try:
-            data = json.loads(file.read_text(encoding="utf-8"), parse_constant=_strict_constant)
-        except ValueError as err:
-            raise CompareError(f"{file}: not a results file ({err}); re-run that notebook") from None
-        if not isinstance(data, dict) or not isinstance(data.get("values"), dict):
-            raise CompareError(f"{file}: no 'values' object; is this a banlib results file?")
-        build.results[data.get("notebook") or file.stem] = data
+        _parse(file.read_text(encoding="utf-8"), str(file), file.stem, build)
     return build
 
 
