@@ -77,7 +77,7 @@ def test_invalid_or_missing_files_are_named(tmp_path):
 def test_box_has_both_citations_the_commit_and_the_references(cff):
     box = cite_box(cff, commits=["abc1234567"])
     assert "## Cite this book" in box and "```bibtex" in box and "@misc{ban_replication_book," in box
-    assert "**APA**" in box and "(version 2.3.4)" in box
+    assert "**APA**" in box and r"> Doe J., The Tiny Team \(2026\). A tiny book \(version 2.3.4\)." in box
     assert "`abc1234567`" in box
     assert "*The original paper* (arXiv:1234.5678)" in box
     assert "Generated from `CITATION.cff` by cffconvert" in box

@@ -92,8 +92,13 @@ def references(path: str | Path = CITATION_FILE) -> list[str]:
         ids = [f"{i.get('type')} {i.get('value')}".replace("other ", "") for i in ref.get("identifiers", []) or []]
         if ref.get("doi"):
             ids.insert(0, f"doi {ref['doi']}")
-        lines.append(f"*{ref.get('title', '(untitled)')}*" + (f" ({'; '.join(ids)})" if ids else ""))
+        lines.append(f"*{_escape(str(ref.get('title', '(untitled)')))}*" + (f" ({'; '.join(ids)})" if ids else ""))
     return lines
+
+
+def _escape(text: str) -> str:
+    """``text`` as literal Markdown: its punctuation that Markdown would read as markup backslash-escaped."""
+    return "".join("\\" + c if c in "\\`*_{}[]<>()#+!|~" else c for c in " ".join(text.split()))
 
 
 def cite_box(path: str | Path = CITATION_FILE, publishing: Publishing | None = None,
@@ -111,7 +116,7 @@ def cite_box(path: str | Path = CITATION_FILE, publishing: Publishing | None = N
     if commit_line:
         lines += [commit_line, ""]
     lines += ["**BibTeX**", "", "```bibtex", forms["bibtex"], "```", "",
-              "**APA**", "", "```text", forms["apa"], "```", ""]
+              "**APA**", "", "> " + _escape(forms["apa"]), ""]
     if refs:
         lines += [f"Also cite the works that `{name}` lists:", ""] + [f"- {r}" for r in refs] + [""]
     lines += [f"Generated from `{name}` by {forms['converter']} when this book was built.", ":::", ""]

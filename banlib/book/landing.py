@@ -14,9 +14,14 @@ from .compare import Build, CompareError, read_build
 from ..publishing import Publishing
 
 
+VERSION_KEYS = ("version", "commit", "profile", "seed", "doi", "sha256")
+
+
 def _scalars(info: dict) -> list[str]:
-    """``key value`` for the top-level scalar entries of a ``source_info`` dict (nested ones skipped)."""
-    return [f"{k} {v}" for k, v in sorted(info.items()) if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
+    """``key value`` for the scalar entries of a ``source_info`` dict that identify a version of the data
+    (version, commit, profile, seed, doi, checksum); descriptions and nested entries are left out."""
+    return [f"{k} {v}" for k, v in sorted(info.items())
+            if isinstance(v, (str, int, float)) and not isinstance(v, bool) and any(w in k for w in VERSION_KEYS)]
 
 
 def summary(build: Build) -> dict[str, list[str]]:
@@ -45,7 +50,7 @@ def build_box(out: str | Path, publishing: Publishing | None = None) -> str:
             shown = [f"`{v}`" if code else v for v in values]
             lines.append(f"- **{name}**: {'; '.join(shown) if shown else 'not recorded'}")
 
-        item("Data", facts["data"])
+        item("Data", [d.removeprefix("data: ") for d in facts["data"]])
         item("Data versions", facts["data_versions"])
         item("Parameters", facts["parameters"])
         item("banlib", facts["banlib"])
