@@ -30,7 +30,7 @@ EXTRA_DIR = "_extra"
 
 
 class PublishingError(ValueError):
-    pass
+    """A publishing setting is malformed; the message names the variable and an example."""
 
 
 def _https_url(value: str, var: str) -> str:
@@ -81,6 +81,7 @@ class Publishing:
 
     @property
     def on_github(self) -> bool:
+        """Whether the repository is on github.com (Colab launches and the default Pages URL need it)."""
         return urlparse(self.repository_url).netloc.lower() == "github.com"
 
     @property

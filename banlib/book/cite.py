@@ -21,7 +21,7 @@ BIBTEX_KEY = "ban_replication_book"
 
 
 class CitationError(ValueError):
-    pass
+    """CITATION.cff is missing or invalid; the message names the file and the fix."""
 
 
 def read_citation(path: str | Path = CITATION_FILE, publishing: Publishing | None = None):

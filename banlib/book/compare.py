@@ -32,7 +32,7 @@ FAILING = (CHANGED, ONLY_A, ONLY_B)
 
 
 class CompareError(ValueError):
-    pass
+    """A build cannot be read or compared; the message names the folder, file or URL and the fix."""
 
 
 def _strict_constant(name):
@@ -65,22 +65,27 @@ class Build:
 
     @property
     def data_labels(self) -> list[str]:
+        """Distinct data labels over the build's notebooks (``data: ...`` lines)."""
         return self._meta("data")
 
     @property
     def data_sources(self) -> list[str]:
+        """Distinct data source kinds (``twin``, ``openneuro``)."""
         return self._meta("data_source")
 
     @property
     def commits(self) -> list[str]:
+        """Distinct banlib commits the notebooks ran at."""
         return self._meta("git_commit")
 
     @property
     def versions(self) -> list[str]:
+        """Distinct banlib versions the notebooks ran with."""
         return self._meta("banlib_version")
 
     @property
     def parameters(self) -> list[str]:
+        """Distinct run parameters (profile, seed, ...), each as sorted JSON."""
         return sorted({json.dumps(r.get("parameters", {}), sort_keys=True) for r in self.results.values()})
 
 
@@ -163,6 +168,7 @@ def leaves(value, path: tuple = ()):
 
 
 def key_name(notebook: str, path: tuple) -> str:
+    """The printed key of a leaf: ``<notebook>:a.b[row].c``."""
     text = ""
     for part in path:
         text += part if part.startswith("[") or not text else "." + part
@@ -193,6 +199,7 @@ class Comparison:
         return [r for r in self.rows if r["status"] in FAILING] + self.verdicts
 
     def counts(self) -> dict[str, int]:
+        """Rows per status, and the number of verdict changes."""
         out = {s: 0 for s in (SAME, WITHIN, CHANGED, ONLY_A, ONLY_B)}
         for r in self.rows:
             out[r["status"]] += 1
@@ -210,6 +217,7 @@ class Comparison:
                 ("notebooks", ", ".join(self.a.results) or "none", ", ".join(self.b.results) or "none")]
 
     def notes(self) -> list[str]:
+        """Warnings for the reader: different data sources, notebooks in only one build."""
         notes = []
         if set(self.a.data_sources) != set(self.b.data_sources):
             notes.append(f"The builds ran on different data sources ({', '.join(self.a.data_sources) or '?'} vs "
