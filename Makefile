@@ -6,6 +6,15 @@ STAMP  := $(VENV)/.banlib-installed
 OUT    ?= build
 PROFILE ?= quick
 SEED   ?= 0
+# Where the book is published (one place; all empty by default: no repository/Binder/Colab buttons, and
+# figure citations name files instead of URLs). banlib.publishing reads the BANLIB_* variables;
+# e.g. make book REPOSITORY_URL=https://github.com/OWNER/REPO
+REPOSITORY_URL    ?= $(BANLIB_REPOSITORY_URL)
+REPOSITORY_BRANCH ?= $(or $(BANLIB_REPOSITORY_BRANCH),main)
+PAGES_URL         ?= $(BANLIB_PAGES_URL)
+export BANLIB_REPOSITORY_URL := $(REPOSITORY_URL)
+export BANLIB_REPOSITORY_BRANCH := $(REPOSITORY_BRANCH)
+export BANLIB_PAGES_URL := $(PAGES_URL)
 export OMP_NUM_THREADS ?= 2
 export PYTHONHASHSEED := 0
 export MPLBACKEND := module://matplotlib_inline.backend_inline
@@ -17,8 +26,9 @@ $(STAMP): requirements/base.in requirements/lock.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade "pip>=24"
 	$(BIN)/pip install -q -c requirements/lock.txt -r requirements/base.in
-	# tinysoundfont declares pyaudio (unbuildable here, unused for offline rendering)
-	$(BIN)/pip install -q --no-deps -c requirements/lock.txt tinysoundfont
+	# tinysoundfont declares pyaudio (unbuildable here, unused for offline rendering); cffconvert declares
+	# jsonschema<4 (the book needs 4; cffconvert's validate works with it); their other dependencies are in base.in
+	$(BIN)/pip install -q --no-deps -c requirements/lock.txt tinysoundfont cffconvert
 	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 

@@ -1,4 +1,4 @@
-"""Command line: ``banlib book | notebook | check-site | twin | fetch``."""
+"""Command line: ``banlib book | notebook | check-site | compare | twin | fetch``."""
 from __future__ import annotations
 
 import argparse
@@ -36,6 +36,19 @@ def main(argv=None) -> int:
     c.add_argument("html", nargs="?", default="build/_build/html")
     c.add_argument("--screenshots", help="default: <html>/../screenshots")
 
+    k = sub.add_parser("compare", help="every result of two builds side by side, with the differences and the "
+                                       "scorecard verdicts that changed")
+    k.add_argument("build_a", metavar="BUILD_A",
+                   help="a book build (banlib book --out), its results/, its HTML folder, or a published book's URL")
+    k.add_argument("build_b", metavar="BUILD_B")
+    k.add_argument("--out", action="append", default=[], metavar="FILE",
+                   help="also write the comparison to FILE: .csv, .md or .html (repeatable)")
+    k.add_argument("--tolerance", type=float, default=0.0,
+                   help="absolute; numeric differences up to it count as within tolerance (default 0)")
+    k.add_argument("--fail-on-diff", action="store_true",
+                   help="exit 1 when a value differs beyond the tolerance, a key or notebook is in only one "
+                        "build, or a scorecard verdict changed")
+
     t = sub.add_parser("twin", help="generate the synthetic twin dataset")
     t.add_argument("--out", help="default: data/twin/<profile>-seed<seed>")
     t.add_argument("--profile", choices=["quick", "full"], default="quick")
@@ -63,6 +76,8 @@ def main(argv=None) -> int:
         return _notebook(args)
     if args.cmd == "check-site":
         return _check_site(args)
+    if args.cmd == "compare":
+        return _compare(args)
     if args.cmd == "twin":
         from .data.dataset import twin_dir
         from .twin import make_twin
@@ -98,6 +113,24 @@ def _notebook(args) -> int:
         execute(nb, Path(args.out).absolute(), params)
     except NotebookFailed as err:
         print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _compare(args) -> int:
+    from .book.compare import CompareError, compare, read_build
+
+    try:
+        result = compare(read_build(args.build_a), read_build(args.build_b), args.tolerance)
+        for path in args.out:
+            print(f"written: {result.write(path)}", file=sys.stderr)
+    except CompareError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    sys.stdout.write(result.text())
+    failing = result.failing()
+    if args.fail_on_diff and failing:
+        print(f"{len(failing)} difference(s) beyond tolerance {args.tolerance:g}", file=sys.stderr)
         return 1
     return 0
 

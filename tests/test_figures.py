@@ -49,3 +49,39 @@ def test_table_carries_the_provenance_line_and_keeps_the_rounding(tmp_path):
     assert "–" in html                                            # missing values shown as a dash
     styled = stamped_table(frame.style.hide(axis="index"), source).to_html()   # a Styler keeps its own styling
     assert "synthetic twin" in styled
+
+
+def test_figure_citations_give_name_version_commit_data_and_links(tmp_path):
+    from banlib.figures.common import figure_citations
+    from banlib.provenance import git_commit
+    from banlib.publishing import Publishing
+
+    source = DataSource("openneuro", tmp_path, tmp_path, tmp_path, info={"version": "1.0.1", "commit": "c0ffee1234abcd"})
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    finish(fig, source, "fig4_confusion_sub-001", tmp_path / "figures")
+    plt.close(fig)
+    pub = Publishing(pages_url="https://o.github.io/r/real/")
+    (row,) = figure_citations(tmp_path / "figures", pub)
+    assert row["png"] == "https://o.github.io/r/real/figures/fig4_confusion_sub-001.png"
+    assert row["svg"] == "https://o.github.io/r/real/figures/fig4_confusion_sub-001.svg"
+    line = row["citation"]
+    assert line.startswith("Figure fig4_confusion_sub-001, BAN replication book (banlib ")
+    assert f"@ {git_commit()})" in line and "OpenNeuro ds003720 v1.0.1 @ c0ffee1234" in line
+    assert row["png"] in line and row["svg"] in line and "\n" not in line
+    # no site URL configured: the files inside the build are named, no URL is made up
+    (local,) = figure_citations(tmp_path / "figures", Publishing())
+    assert local["png"] == "figures/fig4_confusion_sub-001.png" and "no site URL configured" in local["citation"]
+
+
+def test_figure_citations_read_older_index_entries(tmp_path):
+    import json
+
+    from banlib.figures.common import figure_citations
+    from banlib.publishing import Publishing
+
+    old = {"files": ["fig_old.png", "fig_old.svg"],
+           "provenance": "data: synthetic twin (profile quick, seed 0) | banlib 0.0.9 @ abc"}
+    (tmp_path / "index.json").write_text(json.dumps({"fig_old": old}))
+    (row,) = figure_citations(tmp_path, Publishing())
+    assert "(banlib 0.0.9 @ abc); data: synthetic twin (profile quick, seed 0);" in row["citation"]

@@ -80,13 +80,29 @@ def execute(nb: Path, out: Path, parameters: dict) -> Path:
     return dst
 
 
-def stage_site(out: Path) -> Path:
-    """Assemble the Jupyter Book source: config, toc, chapters, executed notebooks."""
+def stage_site(out: Path, publishing=None) -> Path:
+    """Assemble the Jupyter Book source in ``<out>/site``: config, toc, chapters, executed notebooks.
+
+    The staged ``_config.yml`` is the repository's with the publishing settings of
+    :class:`~banlib.publishing.Publishing` (default: read from the environment) filled in:
+    repository, Binder and Colab buttons when a repository URL is set. ``figures/`` and ``results/``
+    of the build are published beside the pages (``<site>/figures/<name>.png``, ``.svg``,
+    ``<site>/results/<chapter>.json``), and the staged ``intro.md`` ends with the "About this build"
+    box and the "Cite this book" box (from ``CITATION.cff``). The committed sources are not changed.
+    """
+    import yaml
+
+    from .cite import cite_box
+    from .landing import build_box, results_index, summary
+    from ..publishing import EXTRA_DIR, Publishing
+
+    pub = publishing if publishing is not None else Publishing.from_env()
     site = out / "site"
     if site.exists():
         shutil.rmtree(site)
     site.mkdir(parents=True)
-    shutil.copy(REPO / "_config.yml", site / "_config.yml")
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    (site / "_config.yml").write_text(yaml.safe_dump(pub.book_config(config), sort_keys=False))
     for item in (REPO / "book").iterdir():
         if item.is_file():
             shutil.copy(item, site / item.name)
@@ -95,14 +111,30 @@ def stage_site(out: Path) -> Path:
 
     (site / "claims_table.md").write_text(claims_markdown())
     shutil.copytree(out / "notebooks", site / "notebooks")
+    extra = site / EXTRA_DIR
+    extra.mkdir()
     if (out / "figures").exists():
-        shutil.copytree(out / "figures", site / "figures")
+        shutil.copytree(out / "figures", extra / "figures")
+    if (out / "results").exists():
+        shutil.copytree(out / "results", extra / "results", ignore=shutil.ignore_patterns("*.tmp"))
+        (extra / "results" / "index.json").write_text(results_index(out))
+    intro = site / "intro.md"
+    if intro.exists():
+        from .compare import CompareError, read_build
+
+        try:
+            commits = summary(read_build(out))["commits"]
+        except CompareError:
+            commits = []
+        intro.write_text(intro.read_text().rstrip("\n") + "\n" + build_box(out, pub)
+                         + cite_box(publishing=pub, commits=commits))
     return site
 
 
-def build_html(out: Path, strict: bool = True) -> Path:
-    """Stage the book source and build the HTML (warnings are errors when ``strict``); returns the index page."""
-    site = stage_site(out)
+def build_html(out: Path, strict: bool = True, publishing=None) -> Path:
+    """Stage the book source (:func:`stage_site`, with ``publishing`` or the environment's settings) and build
+    the HTML (warnings are errors when ``strict``); returns the index page."""
+    site = stage_site(out, publishing)
     cmd = [tools.program("jupyter-book"), "build", str(site), "--path-output", str(out)]
     if strict:
         cmd += ["-W", "-n", "--keep-going"]

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..provenance import stamp
+from .. import __version__
+from ..provenance import git_commit, stamp
 
 
 def finish(fig, source, name: str | None = None, out_dir: str | Path | None = None):
@@ -26,24 +27,77 @@ def finish(fig, source, name: str | None = None, out_dir: str | Path | None = No
 
 
 def _index(out: Path, name: str, source) -> None:
-    """Keep ``<out>/index.json``: every saved figure with its files and provenance line."""
+    """Keep ``<out>/index.json``: every saved figure with its files and provenance (the footer line,
+    and its parts: data label, data source and version, banlib version, commit)."""
     import json
 
     path = out / "index.json"
     index = json.loads(path.read_text()) if path.exists() else {}
-    index[name] = {"files": [f"{name}.png", f"{name}.svg"], "provenance": stamp(source.label)}
+    info = {k: v for k, v in sorted((source.info or {}).items())
+            if isinstance(v, (str, int, float)) and not isinstance(v, bool)}
+    index[name] = {"files": [f"{name}.png", f"{name}.svg"], "provenance": stamp(source.label),
+                   "data": source.label, "data_source": source.kind, "source_info": info,
+                   "banlib_version": __version__, "git_commit": git_commit()}
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
     tmp.replace(path)
 
 
-def figure_index(out_dir) -> list[dict]:
-    """The figures of a book run, from ``index.json``, sorted by name."""
+def _read_index(out_dir) -> dict:
     import json
 
     path = Path(out_dir) / "index.json"
-    index = json.loads(path.read_text()) if path.exists() else {}
-    return [{"figure": k, **v} for k, v in sorted(index.items())]
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def figure_index(out_dir) -> list[dict]:
+    """The figures of a book run, from ``index.json``, sorted by name: ``figure``, ``files``, ``provenance``."""
+    return [{"figure": k, "files": v["files"], "provenance": v["provenance"]} for k, v in sorted(_read_index(out_dir).items())]
+
+
+def figure_citations(out_dir, publishing=None) -> list[dict]:
+    """One citation line per figure of a book run (``<out_dir>/index.json``), for the figure index.
+
+    Parameters
+    ----------
+    out_dir : path
+        The run's figures folder (``figures_dir`` in the notebooks, ``<build>/figures``).
+    publishing : banlib.publishing.Publishing, optional
+        Where the book is served (default: from the environment, as the book build reads it). The
+        PNG and SVG are published at ``<site>/figures/<name>.png`` and ``.svg``; with no site URL
+        configured the citation names the files inside the build instead of inventing a URL.
+
+    Returns
+    -------
+    list of dict
+        Sorted by figure name: ``figure``, ``citation`` (the one line to paste: figure name, book
+        version and commit, data source and version, PNG and SVG links), ``png`` and ``svg``.
+    """
+    from ..publishing import Publishing
+
+    pub = publishing if publishing is not None else Publishing.from_env()
+    rows = []
+    for name, entry in sorted(_read_index(out_dir).items()):
+        label, version, commit = _provenance_parts(entry)
+        png, svg = (pub.permalink(f"figures/{f}") or f"figures/{f}" for f in (f"{name}.png", f"{name}.svg"))
+        where = "" if pub.site_url else " (in the build; no site URL configured)"
+        rows.append({"figure": name, "png": png, "svg": svg,
+                     "citation": f"Figure {name}, BAN replication book (banlib {version} @ {commit}); "
+                                 f"{label}; PNG {png}, SVG {svg}{where}"})
+    return rows
+
+
+def _provenance_parts(entry: dict) -> tuple[str, str, str]:
+    """(data label, banlib version, commit) of an index entry; older entries only have the footer line
+    ``<label> | banlib <version> @ <commit>``."""
+    if "data" in entry:
+        return entry["data"], entry.get("banlib_version", "?"), entry.get("git_commit", "?")
+    provenance = entry.get("provenance", "")
+    if " | banlib " not in provenance:
+        return provenance or "?", "?", "?"
+    label, _, rest = provenance.rpartition(" | banlib ")
+    version, _, commit = rest.partition(" @ ")
+    return label, version or "?", commit or "?"
 
 
 def figure_index_table(out_dir):

@@ -1,0 +1,79 @@
+"""The landing page's "About this build" box: what this build ran on, read from its results files.
+
+Everything in the box comes from ``<build>/results/<notebook>.json`` (data label, data versions,
+parameters, banlib version and commit) and from the publishing settings (CI run, repository):
+nothing is typed by hand, so a real-data build published beside the twin book says on its first page
+which data, which code and which run produced it.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .compare import Build, CompareError, read_build
+from ..publishing import Publishing
+
+
+VERSION_KEYS = ("version", "commit", "profile", "seed", "doi", "sha256")
+
+
+def _scalars(info: dict) -> list[str]:
+    """``key value`` for the scalar entries of a ``source_info`` dict that identify a version of the data
+    (version, commit, profile, seed, doi, checksum); descriptions and nested entries are left out."""
+    return [f"{k} {v}" for k, v in sorted(info.items())
+            if isinstance(v, (str, int, float)) and not isinstance(v, bool) and any(w in k for w in VERSION_KEYS)]
+
+
+def summary(build: Build) -> dict[str, list[str]]:
+    """The facts the box shows, each a sorted list of distinct values over the build's notebooks."""
+    infos = sorted({"; ".join(_scalars(r.get("source_info") or {})) for r in build.results.values()} - {""})
+    params = sorted({", ".join(f"{k} {v}" for k, v in sorted((r.get("parameters") or {}).items()))
+                     for r in build.results.values()} - {""})
+    return {"data": build.data_labels, "data_versions": infos, "parameters": params,
+            "banlib": build.versions, "commits": build.commits, "chapters": list(build.results)}
+
+
+def build_box(out: str | Path, publishing: Publishing | None = None) -> str:
+    """MyST Markdown of the "About this build" section for the build in ``out``."""
+    pub = publishing or Publishing()
+    lines = ["", "(about-this-build)=", "## About this build", "",
+             ":::{admonition} What produced the pages of this build", ":class: note", ""]
+    try:
+        facts = summary(read_build(out))
+    except CompareError:
+        facts = None
+    if not facts:
+        lines += ["No results files were found in this build (`results/<chapter>.json`): its chapters "
+                  "were not run through `banlib book`.", ""]
+    else:
+        def item(name, values, code=False):
+            shown = [f"`{v}`" if code else v for v in values]
+            lines.append(f"- **{name}**: {'; '.join(shown) if shown else 'not recorded'}")
+
+        item("Data", [d.removeprefix("data: ") for d in facts["data"]])
+        item("Data versions", facts["data_versions"])
+        item("Parameters", facts["parameters"])
+        item("banlib", facts["banlib"])
+        item("Commit", facts["commits"], code=True)
+        item("Chapters run", [f"{len(facts['chapters'])} ({', '.join(facts['chapters'])})"])
+        lines.append("- **Numbers**: every value is in `results/<chapter>.json`, published beside these pages"
+                     + (f" ([`results/07_scorecard.json`]({pub.permalink('results/07_scorecard.json')}))"
+                        if pub.site_url and "07_scorecard" in facts["chapters"] else "")
+                     + "; compare two builds with `banlib compare BUILD_A BUILD_B`.")
+    if pub.run_url:
+        lines.append(f"- **Built by**: the CI run {pub.run_url}")
+    if pub.repository_url:
+        lines.append(f"- **Source**: {pub.repository_url} (branch `{pub.branch}`)")
+    lines += ["", ":::", ""]
+    return "\n".join(lines)
+
+
+def results_index(out: str | Path) -> str:
+    """JSON text listing the build's results files with their data label and commit (for ``results/``)."""
+    try:
+        build = read_build(out)
+    except CompareError:
+        return json.dumps({"results": []}, indent=2) + "\n"
+    files = [{"notebook": nb, "file": f"{nb}.json", "data": r.get("data"), "git_commit": r.get("git_commit")}
+             for nb, r in build.results.items()]
+    return json.dumps({"results": files}, indent=2, sort_keys=True) + "\n"
