@@ -101,7 +101,8 @@ def _provenance_parts(entry: dict) -> tuple[str, str, str]:
 
 
 def figure_index_table(out_dir):
-    """The figure index as a table (``figure``, ``files``, ``provenance``), or None without a figures folder."""
+    """The figure index as a table (``figure``, ``files``, ``citation``: the one line to cite it by), or None
+    without a figures folder."""
     import pandas as pd
 
     if not out_dir:
@@ -109,8 +110,10 @@ def figure_index_table(out_dir):
     index = pd.DataFrame(figure_index(out_dir))
     if index.empty:
         return None
+    cites = {c["figure"]: c["citation"] for c in figure_citations(out_dir)}
     index["files"] = index.files.map(", ".join)
-    return index
+    index["citation"] = index.figure.map(cites)
+    return index[["figure", "files", "citation"]]
 
 
 def stamped_table(frame, source):
