@@ -49,7 +49,7 @@ def get_command(path: str | Path) -> str:
     DataLad resolves a relative path against the working directory, not against ``-d``, so both
     the dataset and the file are given as absolute paths (quoted for the shell).
     """
-    path = Path(path).absolute()
+    path = Path(os.path.abspath(path))
     root = dataset_root(path)
     if root is None:
         return f"datalad get {shlex.quote(str(path))}"

@@ -217,7 +217,7 @@ def fetch_openneuro(dest: str | Path, subjects=SUBJECTS, raw: bool = False, url:
     Returns the dataset path. Repeating it keeps an existing clone.
     """
     url = url or OPENNEURO_URL
-    dest = Path(dest).absolute()
+    dest = Path(os.path.abspath(dest))
     final = dest / "ds003720"
     what = (f"a DataLad clone of {url} (version {version}, metadata only) into {final}"
             + (f", then the raw BOLD runs of {', '.join(subjects)} ({len(subjects) * 18 * 0.514:.1f} GB)" if raw else ""))
@@ -338,7 +338,7 @@ def fetch_derivatives(dest: str | Path, subjects=SUBJECTS, url: str | None = Non
     links, sizes and md5 checksums. Returns the dataset path.
     """
     url = url or ZENODO_API
-    dest = Path(dest).absolute()
+    dest = Path(os.path.abspath(dest))
     name = "ds003720-derivatives"
     check_network(url, f"the file list of Zenodo record {ZENODO_RECORD} ({url}), then the response "
                   f"matrices of {', '.join(subjects)} (about 1.9 GB per subject) into {dest / name}")
@@ -388,7 +388,7 @@ def fetch_gtzan(dest: str | Path, url: str | None = None, sha256: str | None = N
     url = url or GTZAN_URL
     if sha256 is None and default:
         sha256 = GTZAN_SHA256
-    dest = Path(dest).absolute()
+    dest = Path(os.path.abspath(dest))
     final = dest / "gtzan"
     if _is_dataset(final):
         rec = fetch_record(final)
