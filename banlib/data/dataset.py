@@ -192,9 +192,10 @@ def _openneuro_info(bids: Path, deriv: Path, gtzan: Path) -> dict:
     """Provenance of the three real datasets, from their fetch records and git."""
     ds = fetch_record(bids)
     commit = _git_commit(bids)
+    # the tag at HEAD; else the fetched version, marked when the clone has moved away from it since
     version = _git(bids, "describe", "--tags", "--exact-match", "HEAD") or ds.get("version")
-    if ds.get("commit") and ds["commit"] != commit:
-        version = f"{version} (fetched) but HEAD moved"
+    if version and ds.get("commit") and ds["commit"] != commit:
+        version = f"{version}, changed after the fetch"
     dr = fetch_record(deriv.parent if deriv.name == "preprocessed_data" else deriv)
     gz = fetch_record(gtzan)
     return {"version": version, "commit": commit, "source_url": ds.get("source_url"),

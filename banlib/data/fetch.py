@@ -95,10 +95,17 @@ def read_json(url: str) -> dict:
 
 
 # ----------------------------------------------------------------------------- helpers
-def _run(args, cwd: Path) -> str:
-    proc = subprocess.run([str(a) for a in args], cwd=cwd, env=tools.environment(), capture_output=True, text=True)
+def _run(args, cwd: Path, show: bool = False) -> str:
+    """Run a command in ``cwd``; ``show`` lets its progress reach the terminal (long downloads)."""
+    args = [str(a) for a in args]
+    if show:
+        proc = subprocess.run(args, cwd=cwd, env=tools.environment(), stdout=2)   # all of it to our stderr
+        if proc.returncode != 0:
+            raise FetchError(f"{' '.join(args)} (in {cwd}) failed; its messages are above")
+        return ""
+    proc = subprocess.run(args, cwd=cwd, env=tools.environment(), capture_output=True, text=True)
     if proc.returncode != 0:
-        raise FetchError(f"{' '.join(map(str, args))} (in {cwd}) failed:\n"
+        raise FetchError(f"{' '.join(args)} (in {cwd}) failed:\n"
                          f"{(proc.stderr.strip() or proc.stdout.strip())[-2000:]}")
     return proc.stdout
 
@@ -191,7 +198,7 @@ def _download(work: Path, target: Path, url: str) -> None:
         shutil.copyfile(local_path(url), tmp)
         tmp.replace(target)
     else:
-        _run(["datalad", "download-url", "--nosave", "-d", work, "--path", target, url], cwd=work)
+        _run(["datalad", "download-url", "--nosave", "-d", work, "--path", target, url], cwd=work, show=True)
     if not target.is_file():
         raise FetchError(f"{url}: nothing was downloaded to {target}")
 
@@ -204,7 +211,7 @@ def _save(work: Path, target: Path, url: str, message: str) -> None:
 
 
 def _get(work: Path, target: Path) -> None:
-    _run(["datalad", "get", "-d", work, target], cwd=work)
+    _run(["datalad", "get", "-d", work, target], cwd=work, show=True)
 
 
 # ----------------------------------------------------------------------------- OpenNeuro
@@ -228,7 +235,7 @@ def fetch_openneuro(dest: str | Path, subjects=SUBJECTS, raw: bool = False, url:
         tmp = dest / "ds003720.partial"
         remove_tree(tmp)                          # a clone holds metadata only: redo it rather than resume
         dest.mkdir(parents=True, exist_ok=True)
-        _run(["datalad", "clone", str(local_path(url)) if is_local(url) else url, tmp], cwd=dest)
+        _run(["datalad", "clone", str(local_path(url)) if is_local(url) else url, tmp], cwd=dest, show=True)
         try:
             _run(["git", "-C", tmp, "checkout", "-q", version], cwd=dest)
         except FetchError:
