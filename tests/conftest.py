@@ -44,10 +44,13 @@ def built_book(quick_twin, data_dir):
 @pytest.fixture(scope="session")
 def mirror(quick_twin, data_dir):
     """The offline mirror of the real delivery, made from the quick twin once (kept in data/)."""
-    from banlib.twin.mirror import write_mirror
+    import json
+
+    from banlib.twin.mirror import twin_fingerprint, write_mirror
 
     out = data_dir / "mirror" / "quick-seed0"
-    if not (out / "index.json").exists():
+    index = out / "index.json"
+    if not index.exists() or json.loads(index.read_text())["twin"].get("fingerprint") != twin_fingerprint(quick_twin):
         write_mirror(out, "quick", 0, data_dir)
     return out
 

@@ -155,6 +155,14 @@ def write_kaggle_zip(path: Path, twin: DataSource) -> str:
     return h.hexdigest()
 
 
+def twin_fingerprint(twin: DataSource) -> str:
+    """sha256 of the twin's manifest and stimulus files: a mirror made from another twin differs."""
+    h = hashlib.sha256((twin.truth_root / "twin.json").read_bytes())
+    for name in STIMULUS_FILES:
+        h.update(twin.stimulus_file(name).read_bytes())
+    return h.hexdigest()
+
+
 def fetch_commands(base: str, dest: str, sha256: str) -> list[str]:
     """The three ``banlib fetch`` commands for a mirror served at ``base``."""
     return [f"banlib fetch openneuro --dest {dest} --url {base}/ds003720",
@@ -177,7 +185,8 @@ def write_mirror(out: str | Path, profile: str = "quick", seed: int = 0, data_di
     write_openneuro(tmp / "ds003720", twin)
     write_record(tmp / "zenodo", twin)
     sha = write_kaggle_zip(tmp / "kaggle" / "archive.zip", twin)
-    index = {"made_by": f"banlib {__version__} mirror", "twin": {"profile": profile, "seed": seed},
+    index = {"made_by": f"banlib {__version__} mirror",
+             "twin": {"profile": profile, "seed": seed, "fingerprint": twin_fingerprint(twin)},
              "openneuro": "ds003720", "openneuro_version": OPENNEURO_VERSION, "derivatives": RECORD_JSON,
              "gtzan": "kaggle/archive.zip", "gtzan_sha256": sha}
     (tmp / "index.json").write_text(json.dumps(index, indent=2) + "\n")
