@@ -24,6 +24,7 @@ holds exactly one other (non-``__``) variable is read through that one. Shapes a
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,19 +63,20 @@ def stimulus_folder(source: DataSource) -> tuple[dict[str, object], list[str]]:
 
 
 def route(source: DataSource) -> str:
-    """``"cut and scaled by the authors' stimulus files (<folder>)"`` when the files are there,
-    ``"cut by events start/end, scaled to the mean RMS of the cuts"`` when none is.
+    """``"cut and scaled by the authors' stimulus files (<folder>)"`` when the files are there (the
+    folder relative to the one holding the derivatives, so that results do not depend on where the
+    data live), ``"cut by events start/end, scaled to the mean RMS of the cuts"`` when none is.
 
     Raises :class:`DataError` when only some of them are there.
     """
     found, missing = stimulus_folder(source)
     if not found:
         return EVENTS_ROUTE
+    folder = next(iter(found.values())).parent
     if missing:
-        folder = next(iter(found.values())).parent
         raise DataError(f"{folder}: stimulus-generation files incomplete, missing {', '.join(missing)}; "
                         f"re-fetch the derivatives (`banlib fetch derivatives`)")
-    return f"{FILES_ROUTE} ({next(iter(found.values())).parent})"
+    return f"{FILES_ROUTE} ({os.path.relpath(folder, source.derivatives_root.parent)})"
 
 
 def _read_mat(path, name: str, variable: str, shape: tuple) -> np.ndarray:
