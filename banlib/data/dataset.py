@@ -99,6 +99,7 @@ class DataSource:
     info: dict = field(default_factory=dict, compare=False)
 
     def events_path(self, subject: str, task: str, run: int) -> Path:
+        """Path of ``<subject>_task-<task>_run-NN_events.tsv`` in the BIDS tree."""
         return self.bids_root / subject / "func" / f"{subject}_task-{task}_run-{run:02d}_events.tsv"
 
     def response_path(self, subject: str, kind: str) -> Path:
@@ -148,6 +149,7 @@ class DataSource:
                 f"derivatives Zenodo {deriv.get('record') or '?'}, GTZAN sha256 {sha}{stim}")
 
     def subjects(self) -> list[str]:
+        """The ``sub-*`` folders of the BIDS tree, sorted; raises :class:`DataError` when there are none."""
         subs = sorted(p.name for p in self.bids_root.glob("sub-*") if p.is_dir())
         if not subs:
             raise DataError(f"{self.bids_root}: no sub-* folders; is this a ds003720 dataset?")
@@ -206,6 +208,7 @@ def _openneuro_info(bids: Path, deriv: Path, gtzan: Path) -> dict:
 
 
 def twin_dir(data_dir: str | Path, profile: str, seed: int) -> Path:
+    """Where the twin of ``profile`` and ``seed`` lives under ``data_dir``."""
     return Path(data_dir) / "twin" / f"{profile}-seed{seed}"
 
 
@@ -308,6 +311,7 @@ class VoxelQuality:
     n_constant: int
 
     def summary(self) -> str:
+        """One sentence: voxels usable, and how many were excluded for which reason."""
         return (f"{int(self.usable.sum())} of {self.usable.size} voxels usable; excluded "
                 f"{self.n_nonfinite} with NaN/inf and {self.n_constant} constant")
 

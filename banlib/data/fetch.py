@@ -52,6 +52,7 @@ class FetchError(RuntimeError):
 
 
 def say(msg: str) -> None:
+    """One progress line on stderr (stdout stays free for what a caller may parse)."""
     print(msg, file=sys.stderr, flush=True)
 
 
