@@ -1,4 +1,4 @@
-"""Command line: ``banlib book | notebook | check-site | compare | twin | fetch``."""
+"""Command line: ``banlib book | notebook | check-site | compare | twin | fetch | mirror``."""
 from __future__ import annotations
 
 import argparse
@@ -54,12 +54,23 @@ def main(argv=None) -> int:
     t.add_argument("--profile", choices=["quick", "full"], default="quick")
     t.add_argument("--seed", type=int, default=DEFAULT_SEED)
 
-    f = sub.add_parser("fetch", help="fetch real data with DataLad (needs the internet)")
+    f = sub.add_parser("fetch", help="fetch real data with DataLad (needs the internet, or a mirror)")
     f.add_argument("what", choices=["openneuro", "derivatives", "gtzan"])
-    f.add_argument("--dest", default="data")
+    f.add_argument("--dest", default="data", help="data folder (the datasets go in ds003720, "
+                                                  "ds003720-derivatives, gtzan under it)")
     f.add_argument("--subjects", nargs="*", default=list(SUBJECTS))
     f.add_argument("--raw", action="store_true", help="openneuro: also get the raw BOLD runs (46.5 GB)")
-    f.add_argument("--url", help="gtzan: archive URL (a mirror of genres.tar.gz)")
+    f.add_argument("--url", help="the source: openneuro: git URL or path of ds003720; derivatives: records-API "
+                                 "URL (or path) of the Zenodo record; gtzan: archive URL or path")
+    f.add_argument("--sha256", help="gtzan: expected sha256 of the archive (default: the original archive's "
+                                    "when --url is not given; with --url and no --sha256 it is computed, "
+                                    "recorded and shown, not enforced)")
+
+    m = sub.add_parser("mirror", help="write an offline mirror of the real delivery, generated from the twin")
+    m.add_argument("--out", required=True, help="folder to write (served with python -m http.server)")
+    m.add_argument("--profile", choices=["quick", "full"], default="quick")
+    m.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    m.add_argument("--data-dir", default="data", help="where the twin is (made there if missing)")
 
     args = p.parse_args(argv)
     if args.cmd == "book":
@@ -84,15 +95,22 @@ def main(argv=None) -> int:
 
         make_twin(args.out or twin_dir("data", args.profile, args.seed), args.profile, args.seed)
         return 0
+    if args.cmd == "mirror":
+        from .twin.mirror import write_mirror
+
+        write_mirror(args.out, args.profile, args.seed, args.data_dir)
+        return 0
     from .data import fetch
 
+    if args.sha256 and args.what != "gtzan":
+        p.error("--sha256 is for `fetch gtzan` only (the derivatives' md5 come from the record)")
     try:
         if args.what == "openneuro":
-            fetch.fetch_openneuro(args.dest, args.subjects, raw=args.raw)
+            fetch.fetch_openneuro(args.dest, args.subjects, raw=args.raw, url=args.url)
         elif args.what == "derivatives":
-            fetch.fetch_derivatives(args.dest, args.subjects)
+            fetch.fetch_derivatives(args.dest, args.subjects, url=args.url)
         else:
-            fetch.fetch_gtzan(args.dest, args.url)
+            fetch.fetch_gtzan(args.dest, args.url, args.sha256)
     except fetch.FetchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -1,6 +1,6 @@
 """Benchmarks (run on demand with `make bench`; never part of `make test`).
 
-    python benchmarks/run.py [roi] [train] [twin-full]
+    python benchmarks/run.py [roi] [train] [twin-full] [orientation]
 
 Writes JSON to benchmarks/out/ and prints Markdown rows for benchmarks/RESULTS.md.
 """
@@ -101,6 +101,42 @@ def bench_roi() -> dict:
     return res
 
 
+def bench_orientation() -> dict:
+    """Full-size Resp_Training (4,800 x 64,700) read through load_responses stored both ways: TRs x
+    voxels, and voxels x TRs (as the Zenodo files most likely are; handed out as the transposed view
+    of the memory map). Times a voxel-quality scan and the ROI selection (both read column chunks),
+    each after one warm-up scan so that both files are in the page cache."""
+    tv = make_full_matrix(OUT / "Y_full.npy")
+    vt = OUT / "Y_full_VT.npy"
+    if not vt.exists():
+        Y = np.load(tv, mmap_mode="r")
+        Yv = np.lib.format.open_memmap(vt.with_suffix(".tmp.npy"), mode="w+", dtype=np.float32, shape=(V_FULL, T_TRAIN))
+        for lo in range(0, V_FULL, 8192):
+            Yv[lo:lo + 8192] = np.asarray(Y[:, lo:lo + 8192]).T
+        Yv.flush()
+        del Yv
+        vt.with_suffix(".tmp.npy").rename(vt)
+    res = {}
+    for name, path in (("trs_x_voxels", tv), ("voxels_x_trs", vt)):
+        folder = OUT / f"orientation-{name}"
+        folder.mkdir(exist_ok=True)
+        link = folder / "sub-003_Resp_Training.npy"
+        if not link.is_symlink():
+            link.symlink_to(path)
+        code = (f"import json, time, numpy as np; from pathlib import Path; "
+                f"from banlib.data.dataset import DataSource, load_responses, response_orientation, voxel_quality; "
+                f"from banlib.analyses.roi import ROISelector; d = Path('{folder}'); "
+                f"src = DataSource('openneuro', d, d, d); Y = load_responses(src, 'sub-003', 'Training'); "
+                f"X = np.load('{OUT / 'X.npy'}'); blocks = np.repeat(np.arange(480), 10); voxel_quality(Y); "
+                f"t = time.perf_counter(); q = voxel_quality(Y); scan = time.perf_counter() - t; "
+                f"t = time.perf_counter(); s = ROISelector(n_repeats=100, seed=0).fit(X, Y, blocks); "
+                f"roi = time.perf_counter() - t; "
+                f"print(json.dumps({{'orientation': response_orientation(src, 'sub-003', 'Training'), "
+                f"'shape': list(Y.shape), 'scan_s': scan, 'roi_s': roi, 'roi': int(s.mask_.sum())}}))")
+        res[name] = _child(code)
+    return res
+
+
 def bench_train() -> dict:
     """Training throughput (clips/s, forward + backward, batch 32 of 3-s crops) per network."""
     import torch
@@ -151,7 +187,8 @@ if __name__ == "__main__":
     OUT.mkdir(exist_ok=True)
     env = {"nproc": os.cpu_count()}
     for name in which:
-        result = {"roi": bench_roi, "train": bench_train, "twin-full": bench_twin_full}[name]()
+        result = {"roi": bench_roi, "train": bench_train, "twin-full": bench_twin_full,
+                  "orientation": bench_orientation}[name]()
         result["machine"] = env
         (OUT / f"{name}.json").write_text(json.dumps(result, indent=2))
         print(f"## {name}\n" + "\n".join(f"| {k} | {v:.4g} |" if isinstance(v, float) else f"| {k} | {v} |"

@@ -39,3 +39,72 @@ def built_book(quick_twin, data_dir):
     out = REPO / "build" / "test-book"
     book.run("twin", "quick", 0, out=out, data_dir=data_dir)
     return out
+
+
+@pytest.fixture(scope="session")
+def mirror(quick_twin, data_dir):
+    """The offline mirror of the real delivery, made from the quick twin once (kept in data/)."""
+    import json
+
+    from banlib.twin.mirror import twin_fingerprint, write_mirror
+
+    out = data_dir / "mirror" / "quick-seed0"
+    index = out / "index.json"
+    if not index.exists() or json.loads(index.read_text())["twin"].get("fingerprint") != twin_fingerprint(quick_twin):
+        write_mirror(out, "quick", 0, data_dir)
+    return out
+
+
+@pytest.fixture(scope="session")
+def mirror_url(mirror):
+    """Base URL of the mirror served on 127.0.0.1 (an http.server thread on a free port)."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(mirror)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def banlib_cli(*args, cwd, timeout=900):
+    """Run the installed ``banlib`` console script (the one beside this interpreter) in ``cwd``."""
+    import subprocess
+
+    from banlib import tools
+
+    env = tools.environment()
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return subprocess.run([tools.program("banlib"), *map(str, args)], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def fetch_commands(base: str, dest, sha256: str) -> list[list[str]]:
+    from banlib.twin.mirror import fetch_commands as commands
+
+    return [c.split()[1:] for c in commands(base, str(dest), sha256)]
+
+
+@pytest.fixture(scope="session")
+def mirror_data(mirror, mirror_url, tmp_path_factory):
+    """A data folder filled by the three real ``banlib fetch`` commands against the served mirror,
+    run as subprocesses of the console script from another working directory."""
+    import json
+
+    root = tmp_path_factory.mktemp("real")
+    elsewhere = root / "elsewhere"
+    elsewhere.mkdir()
+    data = root / "data"
+    sha = json.loads((mirror / "index.json").read_text())["gtzan_sha256"]
+    for args in fetch_commands(mirror_url, data, sha):
+        run = banlib_cli(*args, cwd=elsewhere)
+        assert run.returncode == 0, f"banlib {' '.join(args)} failed:\n{run.stdout}\n{run.stderr}"
+    assert sorted(p.name for p in elsewhere.iterdir()) == []          # nothing written in the working directory
+    return data

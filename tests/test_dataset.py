@@ -1,8 +1,11 @@
+import subprocess
+
 import numpy as np
 import pytest
 
 from banlib.config import TRS_PER_CLIP
-from banlib.data.dataset import DataError, DataSource, check_present, load_responses, voxel_quality
+from banlib.data.dataset import (DataError, DataSource, check_present, get_command, load_responses,
+                                 response_orientation, voxel_quality)
 from banlib.data.design import clip_grid, clip_table, tr_design
 
 
@@ -11,7 +14,7 @@ def test_dangling_annex_symlink_prints_datalad_get(tmp_path):
     link = tmp_path / "derivative" / "sub-001_Resp_Training.npy"
     link.parent.mkdir()
     link.symlink_to("../.git/annex/objects/XX/missing.npy")
-    with pytest.raises(DataError, match=r"datalad get -d .* derivative/sub-001_Resp_Training\.npy"):
+    with pytest.raises(DataError, match=rf"datalad get -d {tmp_path} {tmp_path}/derivative/sub-001_Resp_Training\.npy"):
         check_present(link, "response matrix")
 
 
@@ -61,3 +64,50 @@ def test_lead_clip_repeats(quick_twin):
     assert all(row[0] == row[-1] for row in test)
     per_repeat = test[:, TRS_PER_CLIP:].reshape(test.shape[0], 4, -1)
     assert (per_repeat == per_repeat[:, :1]).all()
+
+
+def test_voxels_by_trs_file_is_the_transposed_view_of_its_memory_map(tmp_path):
+    src = DataSource("openneuro", tmp_path, tmp_path, tmp_path)
+    stored = np.arange(7 * 600, dtype=np.float32).reshape(7, 600)       # voxels x TRs, as on Zenodo
+    np.save(tmp_path / "sub-001_Resp_Test_Mean.npy", stored)
+    Y = load_responses(src, "sub-001", "Test_Mean")
+    assert Y.shape == (600, 7) and isinstance(Y, np.memmap)            # a view of the map: nothing loaded
+    assert Y.flags.f_contiguous and not Y.flags.owndata
+    np.testing.assert_array_equal(Y, stored.T)
+    assert response_orientation(src, "sub-001", "Test_Mean") == "voxels x TRs"
+    np.save(tmp_path / "sub-002_Resp_Test_Mean.npy", stored.T.copy())
+    assert response_orientation(src, "sub-002", "Test_Mean") == "TRs x voxels"
+    np.testing.assert_array_equal(load_responses(src, "sub-002", "Test_Mean"), Y)
+
+
+def test_neither_axis_matching_names_file_shape_and_expectation(tmp_path):
+    src = DataSource("openneuro", tmp_path, tmp_path, tmp_path)
+    np.save(tmp_path / "sub-001_Resp_Test.npy", np.zeros((5, 2399), np.float32))
+    with pytest.raises(DataError, match=r"sub-001_Resp_Test\.npy: shape \(5, 2399\).*\(2400, n_voxels\) or \(n_voxels, 2400\)"):
+        load_responses(src, "sub-001", "Test")
+
+
+def _datalad(*args, cwd):
+    from banlib import tools
+
+    subprocess.run(["datalad", *map(str, args)], cwd=cwd, env=tools.environment(), check=True, capture_output=True)
+
+
+def test_printed_datalad_get_works_from_another_directory(tmp_path):
+    origin, clone, elsewhere = tmp_path / "origin", tmp_path / "clone", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    _datalad("create", origin, cwd=tmp_path)
+    (origin / "derivative").mkdir()
+    np.save(origin / "derivative" / "sub-001_Resp_Test.npy", np.zeros((4, 2400), np.float32))
+    _datalad("save", "-m", "add", cwd=origin)
+    _datalad("clone", origin, clone, cwd=tmp_path)
+    target = clone / "derivative" / "sub-001_Resp_Test.npy"
+    with pytest.raises(DataError) as err:
+        check_present(target, "response matrix")
+    command = str(err.value).split("Fetch it with:\n")[1].splitlines()[0].strip()
+    assert command == get_command(target) and str(clone) in command
+    from banlib import tools
+
+    run = subprocess.run(command, shell=True, cwd=elsewhere, env=tools.environment(), capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert check_present(target).stat().st_size > 0

@@ -1,7 +1,15 @@
-"""Audio I/O: GTZAN-layout files read with soundfile (mono, 22,050 Hz) and fMRI stimulus cutting.
+"""Audio I/O: GTZAN files found in either common layout, read with soundfile (mono, 22,050 Hz),
+and the fades of the fMRI stimuli.
+
+GTZAN circulates in two layouts: the original archive's ``genres/<genre>/<genre>.000NN.wav``
+and the Kaggle copy's ``Data/genres_original/<genre>/<genre>.000NN.wav`` (the one the dataset
+authors' stimulus script reads). :func:`gtzan_path` and :func:`gtzan_files` recognise both,
+also one folder down (an archive extracted under its own top folder); every reader uses them.
 
 A corrupt or truncated file (GTZAN's ``jazz.00054.wav`` is one) raises :class:`AudioError`
 from :func:`read_audio`; :func:`read_many` skips such files with one warning that lists them.
+An annexed file whose content was never fetched (or was dropped) is a :class:`DataError` with
+the ``datalad get`` command, never a silent skip.
 """
 from __future__ import annotations
 
@@ -11,7 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import CLIP_SECONDS, FADE_SECONDS, GENRES, SAMPLE_RATE
+from ..config import FADE_SECONDS, GENRES, SAMPLE_RATE
+from .dataset import DataError, check_present
+
+#: Layouts of a GTZAN copy, relative to its root (or to one folder below it).
+GTZAN_LAYOUTS = ("genres", "Data/genres_original")
+GTZAN_FETCH = "banlib fetch gtzan --dest DATA_DIR [--url ARCHIVE_URL] [--sha256 HEX]"
 
 
 class AudioError(RuntimeError):
@@ -44,7 +57,7 @@ def read_audio(path: str | Path, sr: int = SAMPLE_RATE, min_seconds: float = 0.0
     import soundfile as sf
     from scipy.signal import resample_poly
 
-    path = Path(path)
+    path = check_present(path, "audio file")
     try:
         with sf.SoundFile(str(path)) as f:
             expected = f.frames
@@ -77,40 +90,41 @@ def read_many(paths, sr: int = SAMPLE_RATE, min_seconds: float = 0.0) -> dict[Pa
     return out
 
 
+def fade_mask(n: int, fade: float = FADE_SECONDS, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Gain of the fMRI stimuli's fades, shape ``(n,)`` float64.
+
+    A quarter sine over ``fade`` s at the start (``sin`` of ``linspace(0, pi/2, k)``, k = fade * sr
+    samples, both ends included, so it starts at 0 and reaches 1), ones, and its mirror at the
+    end: the fades of the dataset authors' ``GTZAN_Preprocess.py``.
+    """
+    k = int(round(fade * sr))
+    if n < 2 * k:
+        raise ValueError(f"a clip of {n} samples is shorter than two {fade}-s fades")
+    rise = np.sin(np.linspace(0.0, np.pi / 2, k))
+    return np.concatenate([rise, np.ones(n - 2 * k), rise[::-1]])
+
+
 def cut_clip(wave: np.ndarray, start: float, end: float, sr: int = SAMPLE_RATE,
              fade: float = FADE_SECONDS, target_rms: float | None = None) -> np.ndarray:
-    """The fMRI stimulus: ``wave[start:end]`` (s) with linear fades of ``fade`` s at both ends,
-    scaled to ``target_rms`` when given (ds003720 normalised all clips to one mean RMS)."""
+    """The fMRI stimulus cut at times: ``wave[start:end]`` (s) with quarter-sine fades of
+    ``fade`` s (:func:`fade_mask`), scaled to ``target_rms`` when given. Returns float32 ``(n,)``,
+    n = round((end - start) * sr); a cut that runs past the end of ``wave`` is zero-padded."""
     n = int(round((end - start) * sr))
     lo = int(round(start * sr))
-    clip = np.zeros(n, np.float32)
+    clip = np.zeros(n, np.float64)
     seg = wave[lo:lo + n]
     clip[: len(seg)] = seg
-    k = int(round(fade * sr))
-    ramp = np.linspace(0.0, 1.0, k, dtype=np.float32)
-    clip[:k] *= ramp
-    clip[n - k:] *= ramp[::-1]
+    clip *= fade_mask(n, fade, sr)
     if target_rms is not None:
-        rms = float(np.sqrt(np.mean(clip.astype(np.float64) ** 2)))
+        rms = rms_of(clip)
         if rms > 0:
             clip *= target_rms / rms
-    return clip
+    return clip.astype(np.float32)
 
 
-def _rms(x: np.ndarray) -> float:
+def rms_of(x: np.ndarray) -> float:
+    """Root mean square of ``x`` (computed in float64)."""
     return float(np.sqrt(np.mean(np.asarray(x, np.float64) ** 2)))
-
-
-def stimulus_clips(source, clips, target_rms: float | None = None) -> dict[int, np.ndarray]:
-    """All fMRI stimuli of a clip table (row index -> 15-s waveform); unreadable audio is
-    skipped with a warning. With ``target_rms=None`` the mean RMS of the cut clips is used."""
-    paths = [source.audio_path(g, t) for g, t in zip(clips.genre, clips.track)]
-    waves = read_many(paths)
-    starts = clips.start.to_numpy(float)
-    cut = {i: cut_clip(waves[p], starts[i], starts[i] + CLIP_SECONDS) for i, p in enumerate(paths) if p in waves}
-    if target_rms is None and cut:
-        target_rms = float(np.mean([_rms(c) for c in cut.values()]))
-    return {i: (c * np.float32(target_rms / max(_rms(c), 1e-12))).astype(np.float32) for i, c in cut.items()}
 
 
 def gtzan_filtered_split() -> dict[str, list[str]]:
@@ -122,7 +136,59 @@ def gtzan_filtered_split() -> dict[str, list[str]]:
             "test": list(gtzan.filtered_test)}
 
 
-def gtzan_files(root: str | Path) -> list[Path]:
-    """Every ``genres/<genre>/<genre>.000NN.wav`` under ``root``, sorted."""
+def _layout_roots(root: Path) -> list[Path]:
+    """Folders under ``root`` whose ``<genre>/`` folders hold ``<genre>.*.wav`` files, in the order looked at."""
+    candidates = [root / layout for layout in GTZAN_LAYOUTS]
+    if root.is_dir():
+        for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            candidates += [sub / layout for layout in GTZAN_LAYOUTS]
+    return [c for c in candidates if any(next((c / g).glob(f"{g}.*.wav"), None) for g in GENRES if (c / g).is_dir())]
+
+
+def _not_found(root: Path) -> DataError:
+    au = sorted(p for p in root.rglob("*.au") if ".git" not in p.parts)[:3] if root.is_dir() else []
+    if au:
+        return DataError(
+            f"{root}: GTZAN is here as .au files ({', '.join(str(p) for p in au)} ...), but the readers "
+            f"take .wav. Convert each file beside itself, e.g. `sox blues.00000.au blues.00000.wav`; "
+            f"for all of them: find {root} -name '*.au' -exec sh -c 'sox \"$1\" \"${{1%.au}}.wav\"' _ {{}} \\;")
+    looked = ", ".join(f"{root}/{layout}/<genre>/<genre>.000NN.wav" for layout in GTZAN_LAYOUTS)
+    return DataError(f"{root}: no GTZAN audio found. Looked for {looked} (also one folder down). "
+                     f"Fetch it with:\n    {GTZAN_FETCH}")
+
+
+def gtzan_base(root: str | Path) -> Path:
+    """The folder holding GTZAN's ``<genre>/`` folders under ``root``: ``genres`` (the original
+    archive) or ``Data/genres_original`` (the Kaggle copy), directly or one folder down.
+
+    Raises
+    ------
+    DataError
+        naming the folder, the layouts looked for and the fetch command; or, for a copy in
+        ``.au``, the files found and how to convert them.
+    """
     root = Path(root)
-    return sorted(p for g in GENRES for p in (root / "genres" / g).glob(f"{g}.000[0-9][0-9].wav"))
+    found = _layout_roots(root)
+    if not found:
+        raise _not_found(root)
+    return found[0]
+
+
+def gtzan_path(root: str | Path, genre: str, track: int) -> Path:
+    """Path of GTZAN's ``<genre>.000NN.wav`` under ``root``, in whichever layout ``root`` has.
+
+    The path is returned whether or not that one file exists (the reader then reports it);
+    a ``root`` with no GTZAN layout at all raises :class:`DataError` (see :func:`gtzan_base`).
+    """
+    if genre not in GENRES:
+        raise ValueError(f"unknown genre {genre!r}; expected one of {', '.join(GENRES)}")
+    return gtzan_base(root) / genre / f"{genre}.{int(track):05d}.wav"
+
+
+def gtzan_files(root: str | Path) -> list[Path]:
+    """Every ``<genre>/<genre>.000NN.wav`` of the GTZAN copy under ``root``, sorted.
+
+    Raises :class:`DataError` when ``root`` has no GTZAN layout (see :func:`gtzan_base`).
+    """
+    base = gtzan_base(root)
+    return sorted(p for g in GENRES for p in (base / g).glob(f"{g}.000[0-9][0-9].wav"))

@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 
 from ..config import CLIP_SECONDS, TRS_PER_CLIP
-from ..data.audio import stimulus_clips
+from ..data.stimuli import stimulus_clips
 from ..features.spectral import frames_to_trs, log_mel
 from .ban import AREAS
 

@@ -28,7 +28,8 @@ import torch
 from torch.nn import functional as F
 
 from ..config import CROP_FRAMES, GENRES, rng
-from ..data.audio import gtzan_files, gtzan_filtered_split, read_many, stimulus_clips
+from ..data.audio import gtzan_files, gtzan_filtered_split, read_many
+from ..data.stimuli import stimulus_clips
 from ..data.dataset import DataSource
 from ..data.design import clip_table
 from ..features.spectral import log_mel

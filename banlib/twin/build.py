@@ -6,6 +6,7 @@ Layout (as ds003720, plus the twin's own folders)::
     sub-00N/anat/sub-00N_T1w.json
     sub-00N/beh/sub-00N_task-GenreChoice_beh.tsv      simulated choices (not in ds003720)
     derivative/preprocessed_data/sub-00N_Resp_{Training,Test,Test_Mean}.npy
+    derivative/stimuli_generate/*.mat                 the authors' stimulus files, for the twin's design
     derivative/twin_truth/                            planted ground truth, twin.json
     stimuli/gtzan/genres/<genre>/<genre>.000NN.wav    synthesised stand-in for GTZAN
 
@@ -26,7 +27,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .. import __version__, tools
-from ..data.audio import stimulus_clips
+from ..data.stimuli import stimulus_clips
 from ..config import (CLIP_SECONDS, GENRES, N_TEST_RUNS, N_TRAINING_RUNS, REAL_N_VOXELS, SAMPLE_RATE,
                       SUBJECTS, TEST_REPEATS, TR, get_profile, rng)
 from ..data.dataset import DataSource
@@ -34,6 +35,7 @@ from ..data.design import clip_grid, clip_table
 from ..features.labels import genre_onehot
 from ..features.spectral import frames_to_trs, log_mel
 from . import brain, music
+from .stimfiles import write_stimulus_files
 
 CORRUPT_TRACK = ("jazz", 54)      # GTZAN's known corrupt file, planted truncated
 N_TRACKS = 100
@@ -44,8 +46,9 @@ ACOUSTIC_NAMES = tuple(f"mel_band_{i}" for i in range(8)) + ("spectral_flux",)
 
 def make_design(seed: int) -> dict[str, list[pd.DataFrame]]:
     """Events of every run, generated with the real design: 54 tracks per genre (48 training,
-    6 test); training runs hold 4 clips per genre, led by the previous run's last clip;
-    test runs play 10 clips (one per genre) 4 times, led by their own last clip."""
+    6 test); training runs hold 4 blocks of 10 clips, each block one clip of every genre in a
+    new order, led by the previous run's last clip; test runs play 10 clips (one per genre)
+    4 times, led by their own last clip."""
     g = rng(seed, "twin", "design")
     train, test = [], []
     for genre in GENRES:
@@ -55,8 +58,8 @@ def make_design(seed: int) -> dict[str, list[pd.DataFrame]]:
         clips = [(genre, int(t), float(s)) for t, s in zip(tracks, starts)]
         test.append(clips[:TEST_TRACKS_PER_GENRE])
         train.append(clips[TEST_TRACKS_PER_GENRE:])
-    train_runs = [[c for per_genre in train for c in per_genre[4 * r:4 * r + 4]] for r in range(N_TRAINING_RUNS)]
-    train_runs = [[run[i] for i in g.permutation(len(run))] for run in train_runs]
+    train_runs = [[train[k][4 * r + b] for b in range(4) for k in g.permutation(len(GENRES))]
+                  for r in range(N_TRAINING_RUNS)]
     test_runs = [[per_genre[r] for per_genre in test] for r in range(N_TEST_RUNS)]
     test_runs = [[run[i] for i in g.permutation(len(run))] for run in test_runs]
 
@@ -236,6 +239,7 @@ def make_twin(out: str | Path, profile: str = "quick", seed: int = 0, subjects=S
     else:
         tracks = sorted(set(zip(clips.genre, clips.track.astype(int))) | {CORRUPT_TRACK})
     render_audio(tmp / "stimuli" / "gtzan", tracks, seed, workers)
+    write_stimulus_files(tmp / "derivative" / "stimuli_generate", source, clips, seed)
 
     stimuli = stimulus_clips(source, clips)
     acoustic = brain.orthogonalise_genre(acoustic_features(stimuli, len(clips)), clips.genre)
