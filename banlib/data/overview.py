@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .audio import cut_clip, read_audio
 from ..config import TRS_PER_CLIP
-from .dataset import ROWS_PER_KIND, DataSource, check_present
+from .dataset import ROWS_PER_KIND, DataError, DataSource, response_orientation
+from .stimuli import route, stimulus_clips
 
 
 def tree_lines(source: DataSource, subject: str, shown: int = 4) -> list[str]:
@@ -57,7 +57,25 @@ def clip_counts(clips: pd.DataFrame) -> pd.DataFrame:
     return clips.groupby(["split", "genre"]).size().unstack(0).T
 
 
-def example_stimulus(source: DataSource, clip: pd.Series, target_rms: float = 0.1) -> np.ndarray:
-    """One clip cut as played (15 s, 2-s fades), scaled to ``target_rms``: float32 array of shape (samples,)."""
-    path = check_present(source.audio_path(clip.genre, int(clip.track)), "audio file")
-    return cut_clip(read_audio(path), clip.start, clip.end, target_rms=target_rms)
+def example_stimulus(source: DataSource, clips: pd.DataFrame, row: int = 0) -> np.ndarray:
+    """Clip ``row`` of the clip table as it was played (cut, faded, RMS-scaled; :mod:`banlib.data.stimuli`):
+    float32 array of shape (samples,)."""
+    waves = stimulus_clips(source, clips.iloc[[row]])
+    if 0 not in waves:
+        raise DataError(f"{source.audio_path(clips.genre.iloc[row], int(clips.track.iloc[row]))}: cannot be read")
+    return waves[0]
+
+
+def storage_values(source: DataSource, subject: str) -> dict:
+    """How each response matrix is stored on disk (``TRs x voxels`` or ``voxels x TRs``) and how the stimuli
+    are rebuilt (from the authors' stimulus files, or from the events)."""
+    return {"response_orientation": {k: response_orientation(source, subject, k) for k in ROWS_PER_KIND},
+            "stimuli_route": route(source)}
+
+
+def storage_sentence(values: dict) -> str:
+    """:func:`storage_values` in words."""
+    kinds = ", ".join(f"`Resp_{k}` {o}" for k, o in values["response_orientation"].items())
+    return (f"Stored on disk: {kinds} (the axis with the design's 4,800 / 2,400 / 600 TRs is time); banlib reads "
+            f"every matrix as (TRs, voxels), a transposed view of the memory map where needed, without copying. "
+            f"Stimuli: {values['stimuli_route']}.")

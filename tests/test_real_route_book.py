@@ -1,0 +1,70 @@
+"""The whole book on the real-data route: data fetched from the offline mirror of the real delivery (no voxel
+coordinates, no listeners' choices, responses stored voxels x TRs), every chapter executed. Nothing that
+needs what the real data lack may be written as a number."""
+import json
+import shutil
+
+import nbformat
+import pytest
+
+from banlib.book import runner as book
+
+from conftest import REPO
+
+pytestmark = pytest.mark.e2e
+
+
+def _strict(path):
+    def refuse(token):
+        raise ValueError(f"{path}: {token} in a results file")
+    return json.loads(path.read_text(), parse_constant=refuse)
+
+
+@pytest.fixture(scope="session")
+def real_book(mirror_data, built_book):
+    """The book on the fetched mirror. The networks trained by the twin book are reused: the mirror's GTZAN
+    and design are the twin's, byte for byte, so training on them again would give the same weights (the
+    checkpoints record a fingerprint of their training data and are retrained when it differs)."""
+    out = REPO / "build" / "test-book-real"
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    shutil.copytree(built_book / "checkpoints", out / "checkpoints")
+    book.run("openneuro", "quick", 0, out=out, data_dir=mirror_data, build=False, record=False)
+    return out
+
+
+def test_every_chapter_runs_on_the_real_route(real_book):
+    for nb in book.notebooks():
+        res = _strict(real_book / "results" / f"{nb.stem}.json")
+        assert res["data_source"] == "openneuro" and "OpenNeuro ds003720" in res["data"]
+        for key, value in res["values"].items():
+            if value is None:
+                assert res["null_reasons"].get(key), f"{nb.stem}:{key} is null without a reason"
+
+
+def test_nothing_is_written_that_the_real_data_cannot_give(real_book):
+    v = {nb.stem: _strict(real_book / "results" / f"{nb.stem}.json")["values"] for nb in book.notebooks()}
+    assert not [k for k in v["02_roi_selection"] if k.startswith(("roi_auditory_fraction_", "label_counts_"))]
+    assert not [k for k in v["04_confusion_bas"] if k.startswith(("bas_BAN", "behavioural_", "human_accuracy",
+                                                                   "listener_", "stage_region"))]
+    assert v["04_confusion_bas"]["behaviour_subjects"] == 0
+    assert v["05_table2"]["table2_testable"] is False
+    assert not [k for k in v["05_table2"] if k.startswith(("table2_summary", "table2_comparison", "genre_top4",
+                                                            "bilateral_stg", "genre_distinctness", "twin_"))]
+    card = {row["id"]: row for row in v["07_scorecard"]["scorecard"]}
+    assert card["V-F.table2.L.HG.genre"]["verdict"] == "not testable"
+    assert "no voxel coordinates" in card["V-F.table2.L.HG.genre"]["note"]
+    assert card["IV.bas_highest"]["verdict"] == "not testable"
+
+
+def test_each_chapter_says_what_it_cannot_compute(real_book):
+    said = {}
+    for nb in book.notebooks():
+        executed = nbformat.read(real_book / "notebooks" / nb.name, as_version=4)
+        text = "".join(str(o.get("data", {}).get("text/markdown", "")) for c in executed.cells
+                       if c.cell_type == "code" for o in c.outputs)
+        said[nb.stem] = text
+    for stem in ("01_data", "02_roi_selection", "04_confusion_bas", "05_table2"):
+        assert "Not computed on these data" in said[stem], stem
+    assert "no behavioural data" in said["04_confusion_bas"] and "voxel coordinates" in said["05_table2"]
