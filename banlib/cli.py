@@ -4,7 +4,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .config import DEFAULT_SEED, SUBJECTS
+from .config import DEFAULT_SEED, GRID_WIDTH_CHOICES, SUBJECTS
+
+GRID_HELP = ("widths of chapter 03's recurrence grid: quick (default, in every profile) or full "
+             "(the profile's network widths; days on CPU at --profile full)")
 
 
 def main(argv=None) -> int:
@@ -22,6 +25,7 @@ def main(argv=None) -> int:
     b.add_argument("--no-html", action="store_true", help="execute only, do not build the HTML")
     b.add_argument("--no-record", action="store_true",
                    help="do not record the runs with datalad run (the output folder stays a plain folder)")
+    b.add_argument("--grid-widths", choices=list(GRID_WIDTH_CHOICES), default="quick", help=GRID_HELP)
 
     n = sub.add_parser("notebook", help="execute one notebook into an output folder (the command that "
                                         "`banlib book` records with datalad run)")
@@ -31,6 +35,7 @@ def main(argv=None) -> int:
     n.add_argument("--seed", type=int, default=DEFAULT_SEED)
     n.add_argument("--data-dir", default="data")
     n.add_argument("--out", default="build")
+    n.add_argument("--grid-widths", choices=list(GRID_WIDTH_CHOICES), default="quick", help=GRID_HELP)
 
     c = sub.add_parser("check-site", help="open the built HTML in headless Chromium: pages, images, links")
     c.add_argument("html", nargs="?", default="build/_build/html")
@@ -78,7 +83,7 @@ def main(argv=None) -> int:
 
         try:
             run(args.data_source, args.profile, args.seed, args.only, args.out, args.data_dir,
-                build=not args.no_html, record=not args.no_record)
+                build=not args.no_html, record=not args.no_record, grid_widths=args.grid_widths)
         except NotebookFailed as err:
             print(f"error: {err}", file=sys.stderr)
             return 1
@@ -126,7 +131,7 @@ def _notebook(args) -> int:
     if not nb.is_file():
         print(f"error: {nb.absolute()}: no such notebook", file=sys.stderr)
         return 2
-    params = notebook_parameters(args.data_source, args.profile, args.seed, args.data_dir)
+    params = notebook_parameters(args.data_source, args.profile, args.seed, args.data_dir, args.grid_widths)
     try:
         execute(nb, Path(args.out).absolute(), params)
     except NotebookFailed as err:

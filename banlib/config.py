@@ -51,6 +51,10 @@ ZENODO_RECORD = "8275363"     # doi 10.5281/zenodo.8275363: the preprocessed der
 DEFAULT_SEED = 0
 
 
+QUICK_WIDTHS = (16, 32, 64, 128)         # BAN channels per area in the quick profile
+FULL_WIDTHS = (64, 128, 256, 512)        # and at full size (CORnet-S's V1..IT widths)
+
+
 @dataclass(frozen=True)
 class Profile:
     """Size of a run of the book: ``quick`` fits CI, ``full`` has the real shapes."""
@@ -60,16 +64,21 @@ class Profile:
     n_roi_repeats: int           # resamplings in ROI selection
     train_epochs: int            # BAN training epochs
     all_gtzan_tracks: bool       # twin: render all 100 tracks per genre, or only the 54 used
-    widths: tuple = (64, 128, 256, 512)   # BAN channels per area (A1, Belt, PB, T2/T3)
+    widths: tuple = FULL_WIDTHS  # BAN channels per area (A1, Belt, PB, T2/T3)
+    # The recurrence grid (chapter 03) screens structures, not sizes: it is trained at the quick widths in
+    # every profile (at full width it would be the book's most expensive and least informative step),
+    # unless ``--grid-widths full`` asks for the profile's own widths (see :func:`grid_widths`).
+    grid_widths: tuple = QUICK_WIDTHS
     n_permutations: int = 200    # permutation nulls of decoding and Table II cells
 
 
 PROFILES = {
     "quick": Profile("quick", voxel_fraction=1 / 30, n_roi_repeats=100, train_epochs=8,
-                     all_gtzan_tracks=False, widths=(16, 32, 64, 128), n_permutations=20),
+                     all_gtzan_tracks=False, widths=QUICK_WIDTHS, n_permutations=20),
     "full": Profile("full", voxel_fraction=1.0, n_roi_repeats=100, train_epochs=60,
                     all_gtzan_tracks=True),
 }
+GRID_WIDTH_CHOICES = ("quick", "full")
 
 
 def get_profile(name: str) -> Profile:
@@ -78,6 +87,15 @@ def get_profile(name: str) -> Profile:
         return PROFILES[name]
     except KeyError:
         raise ValueError(f"unknown profile {name!r}: choose one of {sorted(PROFILES)}") from None
+
+
+def grid_widths(profile: Profile, choice: str = "quick") -> tuple:
+    """Channel widths of the recurrence grid's networks: ``"quick"`` (the default in every profile)
+    gives ``profile.grid_widths``, ``"full"`` the widths of the profile's other networks (so in the
+    quick profile both are the same)."""
+    if choice not in GRID_WIDTH_CHOICES:
+        raise ValueError(f"unknown grid widths {choice!r}: choose one of {list(GRID_WIDTH_CHOICES)}")
+    return tuple(profile.grid_widths if choice == "quick" else profile.widths)
 
 
 def rng(seed: int, *purpose: object) -> np.random.Generator:

@@ -1,11 +1,17 @@
 """Benchmarks (run on demand with `make bench`; never part of `make test`).
 
-    python benchmarks/run.py [roi] [train] [twin-full] [orientation]
+    python benchmarks/run.py [roi] [ridge] [train] [twin-full] [orientation]
+    python benchmarks/run.py train --device cuda          # GPU throughput, when a GPU is visible
+    python benchmarks/run.py full-analyses --twin PATH    # chapters 02, 04, 05 on the full-profile twin
 
-Writes JSON to benchmarks/out/ and prints Markdown rows for benchmarks/RESULTS.md.
+Writes JSON to benchmarks/out/ and prints Markdown rows for benchmarks/RESULTS.md. Every heavy step runs in
+a fresh child process, which reports its own wall time, peak RSS (``getrusage(RUSAGE_SELF).ru_maxrss``:
+the kernel's high-water mark, memory-mapped response pages that were read included) and bytes written to
+storage (``write_bytes`` of ``/proc/self/io``).
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -137,36 +143,296 @@ def bench_orientation() -> dict:
     return res
 
 
-def bench_train() -> dict:
-    """Training throughput (clips/s, forward + backward, batch 32 of 3-s crops) per network."""
+def commit() -> str:
+    try:
+        return subprocess.run(["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def machine() -> dict:
+    return {"nproc": os.cpu_count(), "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+            "load_average_1min": os.getloadavg()[0], "commit": commit()}
+
+
+# --------------------------------------------------------------------------- child processes
+
+
+def _child_run(func: str, **kwargs) -> dict:
+    """Run ``func(**kwargs)`` of this file in a fresh interpreter; it returns a dict, to which the child
+    adds its own wall time, peak RSS and bytes written. A child that fails raises with its stderr."""
+    code = (f"import sys, json; sys.path.insert(0, {str(HERE)!r}); import run; "
+            f"print('\\n' + json.dumps(run._measured({func!r}, {json.dumps(kwargs)!r})))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark child {func} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _write_bytes() -> int | None:
+    try:
+        for line in Path("/proc/self/io").read_text().splitlines():
+            if line.startswith("write_bytes:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _measured(func: str, kwargs_json: str) -> dict:
+    """In the child: call ``func``, then add wall time, peak RSS (GB) and bytes written to storage."""
+    kwargs = json.loads(kwargs_json)
+    w0, t0 = _write_bytes(), time.perf_counter()
+    out = globals()[func](**kwargs)
+    wall = time.perf_counter() - t0
+    w1 = _write_bytes()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out.update(wall_s=wall, cpu_s=usage.ru_utime + usage.ru_stime, peak_rss_gb=usage.ru_maxrss / 2**20,
+               disk_written_gb=None if w0 is None else (w1 - w0) / 1e9, load_average_1min=os.getloadavg()[0])
+    return out
+
+
+def gemm_gflops(dtype=np.float32, n: int = 4096, repeats: int = 3) -> float:
+    """Measured GEMM speed (GFLOP/s) of an n x n product with the current BLAS threads."""
+    a = np.random.default_rng(0).standard_normal((n, n)).astype(dtype)
+    a @ a
+    t = time.perf_counter()
+    for _ in range(repeats):
+        a @ a
+    return repeats * 2 * n ** 3 / (time.perf_counter() - t) / 1e9
+
+
+# --------------------------------------------------------------------------- ridge (issue 15)
+
+
+def ridge_flops(n_rows: int, p: int, V: int, n_folds: int, n_alphas: int, direct_alphas: int) -> float:
+    """Floating-point operations of RidgeCVEncoder.fit (products only; element-wise work not counted).
+
+    X_g'Y_g for every group: 2 n p V. Per fold: two rotations E'(.) 2 * 2 p^2 V; covariances for all
+    alphas 2 A p V; prediction variances [K; N] C 2 * 2p * p V, then (A x 2p) @ (2p x V) 2 * A * 2p * V, and
+    2 p^2 V per alpha computed directly (``direct_alphas`` summed over folds). Refit: 2 * 2 p^2 V.
+    """
+    per_fold = 4 * p * p * V + 2 * n_alphas * p * V + 4 * p * p * V + 4 * n_alphas * p * V
+    return 2 * n_rows * p * V + n_folds * per_fold + direct_alphas * 2 * p * p * V + 4 * p * p * V
+
+
+def _ridge_full(ypath: str, p: int, reference_voxels: int) -> dict:
+    from banlib.encoding.ridge import RidgeCVEncoder
+    from banlib.encoding.voxelwise import DEFAULT_ALPHAS
+
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from test_ridge import reference_ridgecv
+
+    Y = np.load(ypath, mmap_mode="r", allow_pickle=False)
+    X = _ridge_design(p)
+    groups = np.repeat(np.arange(12), 400)
+    gf64 = gemm_gflops(np.float64)
+    t, c = time.perf_counter(), time.process_time()
+    model = RidgeCVEncoder(DEFAULT_ALPHAS).fit(X, Y, groups)
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
+    gf64_after = gemm_gflops(np.float64)
+    from banlib.encoding.ridge import _Folds
+
+    direct = sum(int((~fd["var"].fast).sum()) for fd in _Folds(np.asarray(X, np.float64), groups,
+                                                               np.asarray(DEFAULT_ALPHAS)).fold)
+    flops = ridge_flops(len(X), p, Y.shape[1], 12, len(DEFAULT_ALPHAS), direct)
+    # the direct implementation on the first voxels: its time per voxel and the largest difference
+    sub = np.asarray(Y[:, :reference_voxels])
+    t = time.perf_counter()
+    ref_scores, ref_best, _, _ = reference_ridgecv(X, sub, groups, DEFAULT_ALPHAS)
+    ref_s = time.perf_counter() - t
+    gf = (gf64 + gf64_after) / 2
+    return {"shape": list(Y.shape), "features": p, "alphas": len(DEFAULT_ALPHAS), "folds": 12, "fit_s": wall, "fit_cpu_s": cpu,
+            "flops": flops, "alphas_computed_directly_over_folds": direct,
+            "gemm_float64_gflops_before": gf64, "gemm_float64_gflops_after": gf64_after,
+            "ideal_s": flops / gf / 1e9, "fraction_of_matmul_bound": flops / gf / 1e9 / wall,
+            "reference_voxels": reference_voxels, "reference_s": ref_s,
+            "reference_extrapolated_s": ref_s * Y.shape[1] / reference_voxels,
+            "speedup_vs_reference": ref_s * Y.shape[1] / reference_voxels / wall,
+            "max_abs_diff_cv_scores": float(np.abs(model.cv_scores_[:, :reference_voxels] - ref_scores).max()),
+            "same_best_alpha_fraction": float((model.best_alpha_[:reference_voxels] == ref_best).mean())}
+
+
+def _ridge_design(p: int) -> np.ndarray:
+    """A standardised design of ``p`` delayed features (p / 3 per-clip features x 3 FIR delays) on the
+    training runs' grid, like chapter 05's MFCC model: smooth random per-clip features."""
+    from banlib.encoding.delays import design_matrix
+
+    g = np.random.default_rng(1)
+    base = g.standard_normal((540, 10, p // 3)).cumsum(axis=1).astype(np.float32)   # smooth within a clip
+    grid = np.stack([np.repeat(g.permutation(540)[:41], 10) for _ in range(12)])
+    X = design_matrix(base, grid)
+    return ((X - X.mean(0)) / X.std(0)).astype(np.float32)
+
+
+def bench_ridge() -> dict:
+    """One feature space (96 delayed features) for a full-size subject (4,800 x 64,700, memory-mapped)."""
+    OUT.mkdir(exist_ok=True)
+    ypath = make_full_matrix(OUT / "Y_full.npy")
+    return _child_run("_ridge_full", ypath=str(ypath), p=96, reference_voxels=512)
+
+
+# --------------------------------------------------------------------------- training (issue 15)
+
+# Dense bf16 tensor-core peaks (TFLOP/s) from the vendors' data sheets, by device-name substring.
+BF16_PEAK_TFLOPS = {"H200": 989.0, "H100 SXM": 989.0, "H100 80GB HBM3": 989.0, "H100 PCIe": 756.0,
+                    "H100 NVL": 835.0, "A100": 312.0, "L40S": 362.0, "A10": 125.0}
+
+
+def _bf16_peak(name: str) -> float | None:
+    for key, value in BF16_PEAK_TFLOPS.items():
+        if key in name:
+            return value
+    return None
+
+
+def _flops_per_clip(model, x, y) -> tuple[float, float]:
+    """(training, forward) FLOPs per clip: forward + backward counted by torch's FlopCounterMode."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as fc:
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+    total = fc.get_total_flops()
+    with torch.no_grad(), FlopCounterMode(display=False) as fc:
+        model(x)
+    model.zero_grad(set_to_none=True)
+    return total / len(x), fc.get_total_flops() / len(x)
+
+
+GRID = [(b, p, t) for b in (1, 2) for p in (1, 2) for t in (1, 2, 4)]     # chapter 03's full-profile grid
+
+
+def _throughput(name: str, widths, passes, device: str, batches: int) -> dict:
+    """Clips/s of one network: training steps (forward + backward + Adam) and forward passes, batch 32 of
+    64 x 128 log-mel crops, after a warm-up; bf16 autocast and channels_last on CUDA as in training."""
+    import contextlib
+
     import torch
 
-    from banlib.models import MODEL_SPECS, build_model
+    from banlib.models import build_model
 
+    cuda = device == "cuda"
+    model = build_model(name, widths=tuple(widths), passes=passes).to(device)
+    x = torch.randn(32, 1, 64, 128, device=device)
+    y = torch.randint(0, 10, (32,), device=device)
+    flops_train, flops_fwd = _flops_per_clip(model, x, y)
+    if cuda:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if cuda else contextlib.nullcontext()
+    opt = torch.optim.Adam(model.parameters())
+
+    def sync():
+        if cuda:
+            torch.cuda.synchronize()
+
+    def step():
+        with autocast:
+            logits = model(x)
+        loss = torch.nn.functional.cross_entropy(logits.float(), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    for _ in range(5 if cuda else 1):                  # warm-up (cuDNN autotuning on CUDA)
+        step()
+    sync()
+    t, c = time.perf_counter(), time.process_time()
+    for _ in range(batches):
+        step()
+    sync()
+    train_cps = 32 * batches / (time.perf_counter() - t)
+    train_cpu = (time.process_time() - c) / (32 * batches)
+    model.eval()
+    with torch.no_grad(), autocast:
+        model(x)
+        sync()
+        t, c = time.perf_counter(), time.process_time()
+        for _ in range(batches):
+            model(x)
+        sync()
+    fwd_cps = 32 * batches / (time.perf_counter() - t)
+    fwd_cpu = (time.process_time() - c) / (32 * batches)
+    return {"network": name, "widths": list(widths), "passes": list(model.passes),
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "train_clips_per_s": train_cps, "forward_clips_per_s": fwd_cps, "train_cpu_s_per_clip": train_cpu,
+            "forward_cpu_s_per_clip": fwd_cpu,
+            "train_gflop_per_clip": flops_train / 1e9, "forward_gflop_per_clip": flops_fwd / 1e9,
+            "achieved_train_tflops": train_cps * flops_train / 1e12}
+
+
+def bench_train(device: str = "cpu") -> dict:
+    """Training throughput per network and widths, FLOPs per clip (torch's FlopCounterMode), the
+    recurrence grid's structures at the quick widths, and the projected chapter 03 at the full profile.
+    On CUDA also the fraction of the GPU's dense bf16 peak. Nothing is written for an absent device."""
+    import torch
+
+    from banlib.config import QUICK_WIDTHS, get_profile
+    from banlib.models import MODEL_SPECS
+
+    if device == "cuda" and not torch.cuda.is_available():
+        return {"device": "cuda", "available": False,
+                "note": "no CUDA device visible: nothing measured (never fill this in by hand)"}
     torch.manual_seed(0)
-    out = {}
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    for device in devices:
-        for widths in ((16, 32, 64, 128), (64, 128, 256, 512)):
-            for name in MODEL_SPECS:
-                model = build_model(name, widths=widths).to(device)
-                opt = torch.optim.Adam(model.parameters())
-                x = torch.randn(32, 1, 64, 128, device=device)
-                y = torch.randint(0, 10, (32,), device=device)
-                n = 2 if device == "cpu" and widths[0] == 64 else 5
-                for i in range(n + 1):
-                    if i == 1:
-                        if device == "cuda":
-                            torch.cuda.synchronize()
-                        t = time.perf_counter()
-                    loss = torch.nn.functional.cross_entropy(model(x), y)
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
-                if device == "cuda":
-                    torch.cuda.synchronize()
-                out[f"{device} {name} {widths}"] = 32 * n / (time.perf_counter() - t)
+    out = {"device": device, "available": True, "torch_threads": torch.get_num_threads()}
+    cuda = device == "cuda"
+    if cuda:
+        out["gpu"] = torch.cuda.get_device_name(0)
+        out["bf16_peak_tflops"] = _bf16_peak(out["gpu"])
+    else:
+        out["gemm_float32_gflops"] = gemm_gflops(np.float32)
+    full = tuple(get_profile("full").widths)
+    rows = []
+    for widths in (QUICK_WIDTHS, full):
+        for name in MODEL_SPECS:
+            batches = 30 if cuda else (2 if widths == full else 5)
+            rows.append(_throughput(name, widths, None, device, batches))
+    grid = [_throughput("BAN", QUICK_WIDTHS, passes, device, 30 if cuda else 3) for passes in GRID]
+    for row in rows + grid:
+        if cuda and out["bf16_peak_tflops"]:
+            row["fraction_of_bf16_peak"] = row["achieved_train_tflops"] / out["bf16_peak_tflops"]
+        elif not cuda:
+            row["fraction_of_float32_gemm"] = row["achieved_train_tflops"] * 1e3 / out["gemm_float32_gflops"]
+    out["rows"], out["grid_rows"] = rows, grid
+    out["chapter03_full_projection"] = project_chapter03(rows, grid)
     return out
+
+
+def project_chapter03(rows: list[dict], grid: list[dict], epochs: int | None = None) -> dict:
+    """Projected wall time of chapter 03 at the full profile from measured throughputs: per network,
+    epochs x (training tracks / training clips/s + held-out crops / forward clips/s), for BAN, the
+    feedforward baseline and CORnet-S passes at full widths and the 12 recurrence-grid structures at
+    the quick widths. A projection: data preparation, augmentation and the fMRI-clip evaluation are not
+    included."""
+    from banlib.config import GENRES, get_profile
+
+    prof = get_profile("full")
+    epochs = epochs or prof.train_epochs
+    per_genre = 100 - 6                              # GTZAN tracks per genre minus the fMRI test tracks
+    n_val = len(GENRES) * (per_genre // 10)          # prepare_data(split="random") holds out 10 % per genre
+    n_train = len(GENRES) * per_genre - n_val
+    val_crops = n_val * (int(30 * 22050 / 512) // 128)  # 30-s tracks cut into 128-frame crops
+    full = list(prof.widths)
+
+    def cost(r):
+        return epochs * (n_train / r["train_clips_per_s"] + val_crops / r["forward_clips_per_s"])
+
+    def cost_cpu(r, cores):
+        # CPU seconds per clip spread over ``cores`` (perfect scaling): what the same work takes on
+        # otherwise idle cores, when the measurement ran on a busy machine
+        return epochs * (n_train * r["train_cpu_s_per_clip"] + val_crops * r["forward_cpu_s_per_clip"]) / cores
+
+    main = {r["network"]: cost(r) for r in rows if r["widths"] == full}
+    grid_s = sum(cost(r) for r in grid)
+    cores = min(os.cpu_count() or 1, int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1)))
+    idle = sum(cost_cpu(r, cores) for r in rows if r["widths"] == full) + sum(cost_cpu(r, cores) for r in grid)
+    return {"epochs": epochs, "training_tracks": n_train, "held_out_crops_per_epoch": val_crops,
+            "networks_s": main, "grid_quick_widths_s": grid_s, "total_s": sum(main.values()) + grid_s,
+            "total_from_cpu_time_s": idle, "cores": cores,
+            "note": "projection from measured clips/s (total_s) and from CPU seconds per clip spread over the "
+                    "cores (total_from_cpu_time_s), not a measurement"}
 
 
 def bench_twin_full() -> dict:
@@ -182,14 +448,165 @@ def bench_twin_full() -> dict:
     return {"wall_s": wall, "size_gb": size / 1e9}
 
 
-if __name__ == "__main__":
-    which = sys.argv[1:] or ["roi", "train"]
+# --------------------------------------------------------------------------- full analyses (issue 15)
+
+NETWORKS = ("BAN", "feedforward", "CORnet-S passes")
+
+
+def _open_twin(twin: str):
+    """The twin at ``twin`` (any folder made by ``banlib twin --out``) as a DataSource."""
+    from banlib.data.dataset import DataSource
+
+    root = Path(twin)
+    manifest = root / "derivative" / "twin_truth" / "twin.json"
+    if not manifest.exists():
+        raise SystemExit(f"{root}: no twin here; make it with: banlib twin --profile full --out {root}")
+    return DataSource("twin", root, root / "derivative" / "preprocessed_data", root / "stimuli" / "gtzan",
+                      root / "derivative" / "twin_truth", json.loads(manifest.read_text()))
+
+
+def _book_features(twin: str, work: str, widths: list) -> dict:
+    """Per book, once: the 540 stimuli's spectrograms, activations of the three networks (untrained, at
+    ``widths``: the encoding cost does not depend on the weights), BAN's genre outputs and the MFCC
+    features; saved to ``work`` for the chapter children."""
+    import torch
+
+    from banlib.analyses.pipeline import Pipeline
+    from banlib.models import build_model
+    from banlib.models.activations import area_activations, genre_outputs
+
+    torch.manual_seed(0)
+    source = _open_twin(twin)
+    pipe = Pipeline(source, "full", 0, work, device="cpu")
+    times = {}
+    t = time.perf_counter()
+    specs = pipe.stimulus_spectrograms((0.0, 1.0))
+    specs = (specs - specs.mean()) / specs.std()
+    times["spectrograms_s"] = time.perf_counter() - t
+    feats = {}
+    for name in NETWORKS:
+        t = time.perf_counter()
+        acts = area_activations(build_model(name, widths=tuple(widths)), specs)
+        times[f"activations_{name}_s"] = time.perf_counter() - t
+        feats.update({f"{name}/{a}": v for a, v in acts.items()})
+    t = time.perf_counter()
+    feats["genre_BAN"] = genre_outputs(build_model("BAN", widths=tuple(widths)), specs)
+    times["genre_outputs_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    feats["mfcc"] = pipe.mfcc_features
+    times["mfcc_s"] = time.perf_counter() - t
+    np.savez(Path(work) / "features.npz", **feats)
+    return {"times": times, "feature_shapes": {k: list(v.shape) for k, v in feats.items()}}
+
+
+def _chapter(chapter: str, twin: str, work: str, subject: str) -> dict:
+    """One chapter's per-subject work, as its notebook does it, writing what the notebook writes."""
+    from banlib.analyses.pipeline import save_roi
+
+    source = _open_twin(twin)
+    work = Path(work)
+    results = work / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    info = {"chapter": chapter, "subject": subject}
+    if chapter == "02":
+        from banlib.analyses.roi import ROISelector, select_roi
+        from banlib.config import get_profile
+
+        sel = ROISelector(n_repeats=get_profile("full").n_roi_repeats, seed=0)
+        out = select_roi(source, subject, sel)
+        save_roi(results / f"02_roi_{subject}.npz", sel)
+        info.update(roi_size=out["roi_size"], n_voxels=int(len(sel.mask_)))
+        return info
+    with np.load(work / "features.npz", allow_pickle=False) as f:
+        feats = {k: f[k] for k in f.files}
+    with np.load(results / f"02_roi_{subject}.npz", allow_pickle=False) as f:
+        mask = f["mask"].astype(bool)
+    if chapter == "04":
+        from banlib.analyses.bas import cortical_scores
+        from banlib.analyses.decoding import decode_subject
+        from banlib.data.dataset import voxel_table
+
+        t = time.perf_counter()
+        decode_subject(source, subject, mask)
+        info["decoding_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        for name in NETWORKS:
+            cortical_scores({a: feats[f"{name}/{a}"] for a in ("A1", "Belt", "PB", "T2T3")}, source, subject, mask)
+        info["cortical_roi_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        truth = voxel_table(source, subject).truth.to_numpy()       # the twin check: voxels by planted kind
+        for kind in ("genre", "acoustic", "none"):
+            cortical_scores({a: feats[f"BAN/{a}"] for a in ("A1", "T2T3")}, source, subject, truth == kind)
+        info["twin_check_s"] = time.perf_counter() - t
+        info.update(roi_size=int(mask.sum()), none_voxels=int((truth == "none").sum()))
+        return info
+    if chapter == "05":
+        from banlib.config import GENRES
+        from banlib.data.design import clip_table
+        from banlib.encoding.voxelwise import fit_and_score
+        from banlib.features.labels import genre_onehot
+
+        clips = clip_table(source, subject)
+        spaces = {"genre": genre_onehot(clips.genre), "MFCC": feats["mfcc"], "BAN": feats["genre_BAN"]}
+        fits = {}
+        for m, f in spaces.items():
+            t = time.perf_counter()
+            fits[m] = fit_and_score(source, subject, f)
+            info[f"fit_{m}_s"] = time.perf_counter() - t
+        np.savez(results / f"05_r_{subject}.npz", **{m: f.r for m, f in fits.items()})
+        info.update(n_voxels=int(len(fits["genre"].r)), genre_features=len(GENRES))
+        return info
+    raise ValueError(chapter)
+
+
+def bench_full_analyses(twin: str, subjects=None, widths=(64, 128, 256, 512)) -> dict:
+    """Chapters 02, 04 and 05 on the full-profile twin, per chapter and per subject, each in its own child."""
+    from banlib.config import SUBJECTS
+
+    work = OUT / "full-analyses"
+    work.mkdir(parents=True, exist_ok=True)
+    out = {"twin": twin, "networks": f"untrained, widths {list(widths)}", "book": None, "rows": []}
+    out["book"] = _child_run("_book_features", twin=twin, work=str(work), widths=list(widths))
+    for chapter in ("02", "04", "05"):
+        for sub in subjects or SUBJECTS:
+            row = _child_run("_chapter", chapter=chapter, twin=twin, work=str(work), subject=sub)
+            print(json.dumps(row), flush=True)
+            out["rows"].append(row)
+    out["results_folder_bytes"] = sum(p.stat().st_size for p in (work / "results").rglob("*") if p.is_file())
+    return out
+
+
+def _widths(choice: str) -> tuple:
+    from banlib.config import get_profile
+
+    return tuple(get_profile(choice).widths)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("which", nargs="*", default=["roi", "ridge", "train"],
+                   choices=["roi", "ridge", "train", "twin-full", "full-analyses", "orientation"])
+    p.add_argument("--device", default="cpu", help="train: cpu or cuda")
+    p.add_argument("--twin", help="full-analyses: the full-profile twin (banlib twin --profile full --out PATH)")
+    p.add_argument("--subjects", nargs="*", help="full-analyses: subjects (default all)")
+    p.add_argument("--network-widths", choices=["quick", "full"], default="full",
+                   help="full-analyses: widths of the (untrained) networks whose activations are scored")
+    args = p.parse_args(argv)
     OUT.mkdir(exist_ok=True)
-    env = {"nproc": os.cpu_count()}
-    for name in which:
-        result = {"roi": bench_roi, "train": bench_train, "twin-full": bench_twin_full,
-                  "orientation": bench_orientation}[name]()
-        result["machine"] = env
-        (OUT / f"{name}.json").write_text(json.dumps(result, indent=2))
+    for name in args.which:
+        if name == "full-analyses" and not args.twin:
+            p.error("full-analyses needs --twin PATH")
+        run = {"roi": bench_roi, "ridge": bench_ridge, "train": lambda: bench_train(args.device),
+               "twin-full": bench_twin_full, "orientation": bench_orientation,
+               "full-analyses": lambda: bench_full_analyses(args.twin, args.subjects, _widths(args.network_widths))}[name]
+        result = run()
+        result["machine"] = machine()
+        suffix = f"-{args.device}" if name == "train" else ""
+        (OUT / f"{name}{suffix}.json").write_text(json.dumps(result, indent=2))
         print(f"## {name}\n" + "\n".join(f"| {k} | {v:.4g} |" if isinstance(v, float) else f"| {k} | {v} |"
                                        for k, v in result.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

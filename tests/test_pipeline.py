@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 
 import banlib.analyses.roi
@@ -32,3 +34,35 @@ def test_network_responses_are_cached_per_network(quick_twin, tmp_path, monkeypa
     assert pipe.responses("BAN") is pipe.responses("BAN") and calls == ["BAN"]
     pipe.responses("feedforward")
     assert calls == ["BAN", "feedforward"]
+
+
+def test_grid_networks_are_trained_at_the_grid_widths_in_their_own_folders(tmp_path, monkeypatch):
+    import banlib.models.train as tr
+    from banlib.config import QUICK_WIDTHS
+
+    trained = []
+
+    def fake_train(cfg, data, out, progress=True, scratch_dir=None):
+        trained.append((cfg.widths, cfg.passes, out.relative_to(tmp_path), scratch_dir.relative_to(tmp_path)))
+        return "model", []
+
+    monkeypatch.setattr(tr, "train", fake_train)
+    monkeypatch.setattr(tr, "load_trained", lambda cfg, out: None)
+    pipe = Pipeline(None, "full", 0, tmp_path, device="cpu")
+    pipe.__dict__["training_data"] = {"train": tr.SpectrogramSet([], np.zeros(0), [], mean=1.0, sd=2.0)}
+    pipe.grid_network((1, 1, 1))
+    pipe.grid_network((2, 2, 4))
+    pipe.network("BAN")
+    assert trained == [
+        (QUICK_WIDTHS, (1, 1, 1), Path("checkpoints/BAN-111-w16-32-64-128-seed0"),
+         Path(".scratch/checkpoints/BAN-111-w16-32-64-128-seed0")),
+        (QUICK_WIDTHS, (2, 2, 4), Path("checkpoints/BAN-224-w16-32-64-128-seed0"),
+         Path(".scratch/checkpoints/BAN-224-w16-32-64-128-seed0")),
+        ((64, 128, 256, 512), None, Path("checkpoints/BAN-seed0"), Path(".scratch/checkpoints/BAN-seed0"))]
+    trained.clear()
+    quick = Pipeline(None, "quick", 0, tmp_path, device="cpu")
+    quick.__dict__["training_data"] = pipe.training_data
+    quick.grid_network((2, 2, 4))                   # the quick BAN itself: trained once, in its usual folder
+    assert [t[2] for t in trained] == [Path("checkpoints/BAN-seed0")]
+    full_grid = Pipeline(None, "full", 0, tmp_path, device="cpu", grid_widths="full")
+    assert full_grid.grid_widths == (64, 128, 256, 512)

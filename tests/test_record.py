@@ -36,6 +36,8 @@ def test_command_is_relative_to_the_output_and_escapes_braces(tmp_path):
                          dict(PARAMS, data_dir=str(tmp_path / "my {data}")))
     assert cmd.startswith("banlib notebook ../notebooks/03_x.ipynb --data-source twin --profile quick --seed 3")
     assert "'../my {{data}}'" in cmd and cmd.endswith("--out .")
+    with_grid = record.command(tmp_path / "03_x.ipynb", out, dict(PARAMS, data_dir=str(tmp_path), grid_widths="full"))
+    assert "--seed 3 --grid-widths full --data-dir" in with_grid
 
 
 def test_inputs_are_what_earlier_notebooks_wrote():

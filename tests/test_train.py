@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from banlib.models.train import CheckpointError, SpectrogramSet, TrainConfig, augment_batch, predict, train
+from banlib.models.train import (CHECKPOINT_KEYS, CheckpointError, SpectrogramSet, TrainConfig, augment_batch,
+                                  l2_penalty, load_trained, predict, resume_path, train)
 
 
 def _toy(n_per_class=8, classes=3, seed=0):
@@ -34,6 +35,80 @@ def test_resume_after_interruption_gives_identical_weights(tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert hist_full == hist_resumed and len(hist_full) == 3
     assert len((tmp_path / "b" / "metrics.jsonl").read_text().splitlines()) == 3
+
+
+def test_recorded_checkpoint_holds_weights_only_and_the_scratch_state_is_removed(tmp_path):
+    data = {"train": _toy(), "val": _toy(2, seed=1)}
+    cfg = TrainConfig(epochs=2, **CFG)
+    out, scratch = tmp_path / "build" / "checkpoints" / "net", tmp_path / "build" / ".scratch" / "net"
+    model, _ = train(cfg, data, out, progress=False, scratch_dir=scratch)
+    state = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=True)
+    assert set(state) == CHECKPOINT_KEYS and "optimizer" not in state
+    assert state["precision"] == "float32" and state["epoch"] == 2
+    torch.save(model.state_dict(), tmp_path / "weights.pt")                 # the weights alone, for size
+    assert (out / "checkpoint.pt").stat().st_size < (tmp_path / "weights.pt").stat().st_size + 10_000
+    assert not resume_path(cfg, scratch).exists() and not scratch.exists()
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.pt", "metrics.jsonl"]
+    loaded, hist, norm = load_trained(cfg, out)
+    assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), model.state_dict().values()))
+    assert norm == (data["train"].mean, data["train"].sd) and len(hist) == 2
+
+
+def test_an_interrupted_run_leaves_its_optimiser_state_in_scratch_only(tmp_path):
+    data = {"train": _toy()}
+    cfg = TrainConfig(epochs=3, **CFG)
+    out, scratch = tmp_path / "out", tmp_path / "scratch"
+    train(cfg, data, out, progress=False, stop_after=2, scratch_dir=scratch)
+    assert not (out / "checkpoint.pt").exists() and load_trained(cfg, out) is None
+    state = torch.load(resume_path(cfg, scratch), map_location="cpu", weights_only=True)
+    assert state["epoch"] == 2 and state["optimizer"]["state"]             # Adam moments kept for resuming
+    resumed, _ = train(cfg, data, out, progress=False, scratch_dir=scratch)
+    full, _ = train(cfg, data, tmp_path / "uninterrupted", progress=False, scratch_dir=tmp_path / "s2")
+    a, b = _state(full), _state(resumed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not scratch.exists()
+
+
+def _reference_train(cfg, data):
+    """The float32 training loop as it was before mixed precision (CPU): the CPU path must not change."""
+    from banlib.config import rng
+    from banlib.models.ban import build_model
+
+    torch.manual_seed(int(rng(cfg.seed, "train", "init", cfg.key()).integers(2 ** 31)))
+    model = build_model(cfg.model, widths=cfg.widths, passes=cfg.passes)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    specs, labels = data["train"].specs, data["train"].labels
+    for epoch in range(cfg.epochs):
+        g = rng(cfg.seed, "train", "epoch", epoch)
+        order = g.permutation(len(specs))
+        model.train()
+        for i in range(0, len(specs), cfg.batch_size):
+            idx = order[i:i + cfg.batch_size]
+            x = torch.from_numpy(augment_batch(specs, idx, cfg.crop_frames, g))
+            loss = torch.nn.functional.cross_entropy(model(x), torch.from_numpy(labels[idx]).long())
+            loss = loss + cfg.l2 * l2_penalty(model)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return model
+
+
+def test_cpu_training_is_the_plain_float32_loop_bit_for_bit(tmp_path):
+    data = {"train": _toy()}
+    cfg = TrainConfig(epochs=2, **CFG)
+    ours, _ = train(cfg, data, tmp_path, progress=False)
+    ref = _reference_train(cfg, data)
+    a, b = _state(ours), _state(ref)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_finished_run_of_another_length_is_retrained_not_reused(tmp_path):
+    data = {"train": _toy()}
+    short, _ = train(TrainConfig(epochs=1, **CFG), data, tmp_path, progress=False)
+    assert load_trained(TrainConfig(epochs=2, **CFG), tmp_path) is None
+    longer, hist = train(TrainConfig(epochs=2, **CFG), data, tmp_path, progress=False)
+    ref, _ = train(TrainConfig(epochs=2, **CFG), data, tmp_path / "fresh", progress=False)
+    assert len(hist) == 2 and all(torch.equal(a, b) for a, b in zip(_state(longer).values(), _state(ref).values()))
 
 
 def test_learns_the_toy_task(tmp_path):

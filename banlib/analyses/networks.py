@@ -132,7 +132,7 @@ def recurrence_grid(pipe, structures=None) -> pd.Series:
     data = pipe.training_data
     scores = {}
     for passes in structures:
-        model, _, _ = pipe.network("BAN", None if tuple(passes) == (2, 2, 4) else passes)
+        model, _, _ = pipe.grid_network(passes)
         scores["/".join(map(str, passes))] = accuracy(model, data["val"], pipe.device)[0]
     return pd.Series(scores, name="held-out accuracy")
 

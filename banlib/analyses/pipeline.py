@@ -1,10 +1,12 @@
 """The steps later chapters share, computed once per book run and reused.
 
-A :class:`Pipeline` is one (data, profile, seed, work folder). It reads each subject's design once,
-keeps trained networks in ``<work>/checkpoints/<name>-seed<seed>/`` and ROI masks in
-``<work>/results/02_roi_<sub>.npz`` (written by the ROI chapter); a chapter run on its own computes
-what is missing and leaves it there for the next. Every step is deterministic given the seed, so a
-cached result and a recomputed one are the same.
+A :class:`Pipeline` is one (data, profile, seed, work folder). Trained networks live in
+``<work>/checkpoints/<name>-seed<seed>/`` (weights only; the optimiser state needed to resume an
+interrupted training lives in ``<work>/.scratch/``, outside the recorded outputs, and is deleted
+when training completes) and ROI masks in ``<work>/results/02_roi_<sub>.npz``
+(written by the ROI chapter); a chapter run on its own computes what is missing and leaves
+it there for the next. Every step is deterministic given the seed, so a cached result and a
+recomputed one are the same.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Profile, get_profile
+from ..config import grid_widths as _grid_widths
 
 
 def work_dir(results_path) -> Path:
@@ -41,12 +44,16 @@ class Pipeline:
         The book run's output folder; checkpoints and ROI masks are kept under it.
     device : str, optional
         Torch device; default CUDA when available, else CPU.
+    grid_widths : {"quick", "full"}
+        Channel widths of the recurrence grid (chapter 03): the quick widths in every profile unless "full".
     """
 
-    def __init__(self, source, profile: str | Profile, seed: int, work: str | Path, device: str | None = None):
+    def __init__(self, source, profile: str | Profile, seed: int, work: str | Path, device: str | None = None,
+                 grid_widths: str = "quick"):
         self.source = source
         self.profile = profile if isinstance(profile, Profile) else get_profile(profile)
         self.seed = seed
+        self.grid_widths = _grid_widths(self.profile, grid_widths)   # the recurrence grid's channel widths
         self.work = Path(work)
         self._requested_device = device
         self._designs: dict = {}               # per subject
@@ -145,26 +152,42 @@ class Pipeline:
 
         return "cuda" if torch.cuda.is_available() else "cpu"
 
-    def config(self, name: str, passes=None):
-        """The :class:`~banlib.models.train.TrainConfig` of a network in this profile."""
+    def config(self, name: str, passes=None, widths=None):
+        """The :class:`~banlib.models.train.TrainConfig` of a network in this profile (``widths`` default:
+        the profile's)."""
         from ..models.train import TrainConfig
 
-        return TrainConfig(model=name, widths=self.profile.widths, passes=passes,
+        return TrainConfig(model=name, widths=tuple(widths or self.profile.widths), passes=passes,
                            epochs=self.profile.train_epochs, seed=self.seed, device=self.device)
 
-    def network(self, name: str = "BAN", passes=None):
-        """``(model, history, (input_mean, input_sd))``: loaded when trained, else trained now."""
+    def network(self, name: str = "BAN", passes=None, widths=None):
+        """``(model, history, (input_mean, input_sd))``: loaded when trained, else trained now.
+
+        ``widths`` other than the profile's go into the checkpoint folder's name (``-w16-32-64-128``)."""
         from ..models.train import load_trained, train
 
-        cfg = self.config(name, passes)
-        out = self.work / "checkpoints" / f"{network_tag(name, passes)}-seed{self.seed}"
+        cfg = self.config(name, passes, widths)
+        tag = network_tag(name, passes)
+        if cfg.widths != tuple(self.profile.widths):
+            tag += "-w" + "-".join(map(str, cfg.widths))
+        out = self.work / "checkpoints" / f"{tag}-seed{self.seed}"
         done = load_trained(cfg, out)
         if done is not None:
             model, history, norm = done
             return model.to(cfg.device), history, norm
         data = self.training_data
-        model, history = train(cfg, data, out, progress=False)
+        model, history = train(cfg, data, out, progress=False,
+                               scratch_dir=self.work / ".scratch" / "checkpoints" / out.name)
         return model, history, (data["train"].mean, data["train"].sd)
+
+    def grid_network(self, passes):
+        """The recurrence grid's BAN with ``passes`` (Belt, PB, T2/T3) at the grid's widths
+        (:attr:`grid_widths`); BAN's own 2/2/4 at the profile's widths is the main BAN, not trained twice."""
+        from ..models.ban import MODEL_SPECS
+
+        if tuple(passes) == MODEL_SPECS["BAN"]["passes"] and self.grid_widths == tuple(self.profile.widths):
+            return self.network("BAN")
+        return self.network("BAN", tuple(passes), widths=self.grid_widths)
 
     def stimulus_spectrograms(self, norm: tuple[float, float]) -> np.ndarray:
         """Standardised log-mel of every stimulus as played, array of shape (540, 64, frames); cached per

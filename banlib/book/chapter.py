@@ -39,8 +39,9 @@ class Chapter:
 
     @classmethod
     def open(cls, name: str, data_source: str, profile: str, seed: int, data_dir, results_path=None,
-             figures_dir=None, show_label: bool = True) -> "Chapter":
-        """Open (on the twin: generate when missing) the data, start the results file and the pipeline."""
+             figures_dir=None, show_label: bool = True, grid_widths: str = "quick") -> "Chapter":
+        """Open (on the twin: generate when missing) the data, start the results file and the pipeline
+        (``grid_widths``: the recurrence grid's widths, :func:`banlib.config.grid_widths`)."""
         from ..analyses.pipeline import Pipeline, work_dir
         from ..twin import open_or_make
         from .results import Results
@@ -48,7 +49,7 @@ class Chapter:
         warnings.filterwarnings("ignore", category=UserWarning, module="nilearn")
         source = open_or_make(data_source, data_dir, profile, seed)
         results = Results(results_path, source, name, dict(data_source=data_source, profile=profile, seed=seed))
-        pipe = Pipeline(source, profile, seed, work_dir(results_path))
+        pipe = Pipeline(source, profile, seed, work_dir(results_path), grid_widths=grid_widths)
         chapter = cls(name, source, results, pipe, Path(figures_dir) if figures_dir else None)
         if show_label:
             chapter.say(f"**{source.label}**")

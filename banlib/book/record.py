@@ -21,7 +21,8 @@ from pathlib import Path
 from .. import tools
 
 # Never committed: the staged book source and the HTML (rebuilt from the recorded outputs).
-IGNORED = ("_build/", "site/", "*.tmp", ".ipynb_checkpoints/", "__pycache__/")
+# Nor the scratch folder: resume state of an interrupted training (optimiser moments), deleted when it completes.
+IGNORED = ("_build/", "site/", "*.tmp", ".ipynb_checkpoints/", "__pycache__/", ".scratch/")
 
 
 class RecordError(RuntimeError):
@@ -92,8 +93,10 @@ def command(nb: Path, out: Path, parameters: dict) -> str:
     """The shell command recorded for one notebook run, with paths relative to ``out``."""
     rel = lambda p: os.path.relpath(Path(p).absolute(), out)   # noqa: E731
     words = ["banlib", "notebook", rel(nb), "--data-source", parameters["data_source"],
-             "--profile", parameters["profile"], "--seed", str(parameters["seed"]),
-             "--data-dir", rel(parameters["data_dir"]), "--out", "."]
+             "--profile", parameters["profile"], "--seed", str(parameters["seed"])]
+    if "grid_widths" in parameters:
+        words += ["--grid-widths", parameters["grid_widths"]]
+    words += ["--data-dir", rel(parameters["data_dir"]), "--out", "."]
     # datalad run formats the command with str.format: literal braces must be doubled
     return " ".join(shlex.quote(w) for w in words).replace("{", "{{").replace("}", "}}")
 

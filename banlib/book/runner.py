@@ -37,10 +37,18 @@ def notebooks(only: str | None = None) -> list[Path]:
     return found
 
 
-def notebook_parameters(data_source: str, profile: str, seed: int, data_dir: str | Path) -> dict:
-    """The values papermill injects into every notebook's ``parameters`` cell (data_dir absolute)."""
+def notebook_parameters(data_source: str, profile: str, seed: int, data_dir: str | Path,
+                        grid_widths: str = "quick") -> dict:
+    """The values papermill injects into every notebook's ``parameters`` cell (data_dir absolute).
+
+    ``grid_widths`` (``quick`` or ``full``, :func:`banlib.config.grid_widths`): the widths the recurrence
+    grid of chapter 03 is trained at."""
+    from ..config import GRID_WIDTH_CHOICES
+
+    if grid_widths not in GRID_WIDTH_CHOICES:
+        raise ValueError(f"grid_widths must be one of {list(GRID_WIDTH_CHOICES)}, got {grid_widths!r}")
     return {"data_source": data_source, "profile": profile, "seed": seed,
-            "data_dir": str(Path(data_dir).absolute())}
+            "data_dir": str(Path(data_dir).absolute()), "grid_widths": grid_widths}
 
 
 def ensure_data(data_source: str, data_dir: Path, profile: str, seed: int) -> None:
@@ -147,9 +155,9 @@ def build_html(out: Path, strict: bool = True, publishing=None) -> Path:
 
 def run(data_source: str = "twin", profile: str = "quick", seed: int = 0, only: str | None = None,
         out: str | Path = "build", data_dir: str | Path = "data", build: bool = True,
-        record: bool = True) -> Path | None:
+        record: bool = True, grid_widths: str = "quick") -> Path | None:
     """Execute the notebooks in order (each one a ``datalad run`` record in ``out`` unless
-    ``record=False``), then build the HTML."""
+    ``record=False``), then build the HTML. ``grid_widths``: see :func:`notebook_parameters`."""
     from tqdm.auto import tqdm
 
     from . import record as rec
@@ -157,7 +165,7 @@ def run(data_source: str = "twin", profile: str = "quick", seed: int = 0, only: 
     out = Path(out).absolute()
     data_dir = Path(data_dir).absolute()
     ensure_data(data_source, data_dir, profile, seed)
-    params = notebook_parameters(data_source, profile, seed, data_dir)
+    params = notebook_parameters(data_source, profile, seed, data_dir, grid_widths)
     if record:
         rec.ensure_dataset(out)
     chapters = notebooks()

@@ -10,12 +10,19 @@
 * Loss: cross-entropy plus L2 on all parameters (Eq. 1-3), written into the loss, not the optimiser.
 * Data: tracks that are not fMRI test stimuli; ``split="filtered"`` uses the fault-filtered split.
 * Deterministic: every epoch draws its order and augmentations from ``rng(seed, "train", epoch)``,
-  so a run resumed from the checkpoint of epoch k ends with the same weights as one that never
-  stopped. A checkpoint is written (atomically) after every epoch.
+  so a run resumed from the state of epoch k ends with the same weights as one that never stopped.
+* Two files, written atomically. The *resume state* (weights, Adam moments, epoch, history) goes to a
+  scratch folder after every epoch and is deleted when training completes; only then is the
+  *checkpoint* written to ``out_dir/checkpoint.pt``: weights (with batch-norm statistics), the input
+  mean and sd, the configuration key, the history and the precision used - no optimiser state, so the
+  recorded build holds 1x the parameters instead of 3x.
+* On CUDA the forward and backward passes run under bf16 autocast with ``channels_last`` tensors
+  (weights, optimiser and loss stay float32); on CPU everything is float32, bit-for-bit as before.
 * ``torchrun --nproc_per_node N``: data-parallel, each rank takes every N-th batch item.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -163,6 +170,9 @@ def l2_penalty(model) -> torch.Tensor:
 
 
 def save_checkpoint(path: Path, state: dict) -> None:
+    """``torch.save`` to a temporary name, then rename: an interrupted save leaves the old file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)
     os.replace(tmp, path)
@@ -177,14 +187,35 @@ def load_checkpoint(path: Path) -> dict:
                               f"Delete it to train from scratch.") from None
 
 
+# What a recorded checkpoint holds (no optimiser state: that lives in the scratch resume file only).
+CHECKPOINT_KEYS = frozenset({"model", "epoch", "config_key", "history", "input_mean", "input_sd", "precision"})
+
+
+def default_scratch_dir(out_dir: str | Path) -> Path:
+    """Where :func:`train` keeps its resume state when not told: ``<parent>/.scratch/<out_dir name>``,
+    beside the output folder but outside it (the book passes ``<build>/.scratch/checkpoints/<name>``)."""
+    out_dir = Path(out_dir)
+    return out_dir.parent / ".scratch" / out_dir.name
+
+
+def resume_path(config: TrainConfig, scratch_dir: str | Path) -> Path:
+    """The resume state of one configuration (its key in the name: another configuration's is ignored)."""
+    return Path(scratch_dir) / f"resume-{config.key()}.pt"
+
+
+def precision(device: str) -> str:
+    """``"bf16-autocast"`` on CUDA, ``"float32"`` elsewhere (see :func:`train`)."""
+    return "bf16-autocast" if torch.device(device).type == "cuda" else "float32"
+
+
 def load_trained(config: TrainConfig, out_dir: str | Path):
     """``(model, history, (input_mean, input_sd))`` from a finished run in ``out_dir``, or None
-    when there is none (no checkpoint, fewer epochs than ``config.epochs``, another config)."""
+    when there is none (no checkpoint, another number of epochs than ``config.epochs``, another config)."""
     path = Path(out_dir) / "checkpoint.pt"
     if not path.exists():
         return None
     state = load_checkpoint(path)
-    if state.get("config_key") != config.key() or int(state["epoch"]) < config.epochs or "input_mean" not in state:
+    if state.get("config_key") != config.key() or int(state["epoch"]) != config.epochs or "input_mean" not in state:
         return None
     model = build_model(config.model, widths=config.widths, passes=config.passes)
     model.load_state_dict(state["model"])
@@ -201,28 +232,57 @@ def _dist():
 
 
 def train(config: TrainConfig, data: dict[str, SpectrogramSet], out_dir: str | Path,
-          progress: bool = True, stop_after: int | None = None):
+          progress: bool = True, stop_after: int | None = None, scratch_dir: str | Path | None = None):
     """Train (or resume) into ``out_dir``; returns ``(model, history)``.
 
-    ``stop_after=k`` stops after epoch k as if interrupted (used by the resume test)."""
+    Parameters
+    ----------
+    config : TrainConfig
+    data : dict
+        ``train`` (and optionally ``val``) :class:`SpectrogramSet`.
+    out_dir : path
+        Gets ``checkpoint.pt`` (weights, input mean/sd, config key, history, precision; written once,
+        when training completes) and ``metrics.jsonl`` (the history, after every epoch). A finished
+        checkpoint of the same configuration is loaded instead of training again.
+    stop_after : int, optional
+        Stop after epoch k as if interrupted (used by the resume tests).
+    scratch_dir : path, optional
+        Where the resume state (weights + optimiser state) lives between epochs; deleted when training
+        completes. Default :func:`default_scratch_dir`.
+    """
     from tqdm.auto import tqdm
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = out_dir / "checkpoint.pt"
+    resume = resume_path(config, scratch_dir if scratch_dir is not None else default_scratch_dir(out_dir))
     rank, world = _dist()
+    cuda = torch.device(config.device).type == "cuda"
     torch.manual_seed(int(rng(config.seed, "train", "init", config.key()).integers(2 ** 31)))
     model = build_model(config.model, widths=config.widths, passes=config.passes).to(config.device)
+    if cuda:
+        model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     history, start = [], 0
     if ckpt_path.exists():
         state = load_checkpoint(ckpt_path)
-        if state["config_key"] != config.key():
+        if state.get("config_key") != config.key():
             raise CheckpointError(f"{ckpt_path}: written for another configuration; use another out_dir")
+        if int(state["epoch"]) == config.epochs:                  # finished: nothing to train
+            model.load_state_dict(state["model"])
+            _remove(resume)
+            return model, json.loads(state["history"])
+        # a run of another length: no optimiser state to continue from, so retrain (same numbers, by seed)
+    state = load_checkpoint(resume) if resume.exists() else None
+    if state is not None and state.get("config_key") != config.key():
+        raise CheckpointError(f"{resume}: resume state of another configuration; delete it")
+    if state is not None and int(state["epoch"]) < config.epochs:  # a longer run's state is of no use
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         history, start = json.loads(state["history"]), int(state["epoch"])
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    # bf16 autocast on CUDA (no loss scaling needed: bf16 has float32's range); a no-op on CPU
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if cuda else contextlib.nullcontext()
     train_set = data["train"]
     n = len(train_set.specs)
     for epoch in range(start, config.epochs):
@@ -238,9 +298,12 @@ def train(config: TrainConfig, data: dict[str, SpectrogramSet], out_dir: str | P
             x = augment_batch(train_set.specs, idx, config.crop_frames, g)[rank::world]
             y = train_set.labels[idx][rank::world]
             xt = torch.from_numpy(x).to(config.device)
+            if cuda:
+                xt = xt.contiguous(memory_format=torch.channels_last)
             yt = torch.from_numpy(y).long().to(config.device)
-            logits = net(xt)
-            ce = F.cross_entropy(logits, yt)
+            with autocast:
+                logits = net(xt)
+            ce = F.cross_entropy(logits.float(), yt)
             loss = ce + config.l2 * l2_penalty(model)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -255,12 +318,25 @@ def train(config: TrainConfig, data: dict[str, SpectrogramSet], out_dir: str | P
         history.append({"epoch": epoch + 1, "train_loss": tot_loss / tot_n, "train_acc": tot_correct / tot_n,
                         "val_acc": val_acc})
         if rank == 0:
-            save_checkpoint(ckpt_path, {"model": model.state_dict(), "optimizer": opt.state_dict(),
-                                        "epoch": epoch + 1, "config_key": config.key(),
-                                        "history": json.dumps(history),
-                                        "input_mean": float(train_set.mean), "input_sd": float(train_set.sd)})
+            if epoch + 1 < config.epochs:
+                save_checkpoint(resume, {"model": model.state_dict(), "optimizer": opt.state_dict(),
+                                         "epoch": epoch + 1, "config_key": config.key(),
+                                         "history": json.dumps(history)})
             (out_dir / "metrics.jsonl").write_text("".join(json.dumps(h) + "\n" for h in history))
+    if rank == 0 and len(history) >= config.epochs:
+        weights = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+        save_checkpoint(ckpt_path, {"model": weights, "epoch": len(history), "config_key": config.key(),
+                                    "history": json.dumps(history), "input_mean": float(train_set.mean),
+                                    "input_sd": float(train_set.sd), "precision": precision(config.device)})
+        _remove(resume)
     return model, history
+
+
+def _remove(resume: Path) -> None:
+    """Delete a resume state, and its scratch folder once empty."""
+    resume.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        resume.parent.rmdir()
 
 
 def parameter_count(model) -> int:
