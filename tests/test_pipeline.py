@@ -47,7 +47,7 @@ def test_grid_networks_are_trained_at_the_grid_widths_in_their_own_folders(tmp_p
         return "model", []
 
     monkeypatch.setattr(tr, "train", fake_train)
-    monkeypatch.setattr(tr, "load_trained", lambda cfg, out: None)
+    monkeypatch.setattr(tr, "load_trained", lambda cfg, out, fingerprint=None: None)
     pipe = Pipeline(None, "full", 0, tmp_path, device="cpu")
     pipe.__dict__["training_data"] = {"train": tr.SpectrogramSet([], np.zeros(0), [], mean=1.0, sd=2.0)}
     pipe.grid_network((1, 1, 1))

@@ -157,3 +157,41 @@ def test_fmri_test_names_stay_aligned_when_a_stimulus_is_skipped(quick_twin, mon
     test = tr.clip_table(quick_twin).query("split == 'Test'").reset_index(drop=True)
     assert f"{test.genre[3]}.{test.track[3]:05d}" not in d.names
     assert d.names[3] == f"{test.genre[4]}.{test.track[4]:05d}"
+
+
+def test_a_checkpoint_of_other_training_data_is_not_reused(tmp_path):
+    data = {"train": _toy(), "val": _toy(2, seed=1)}
+    data["train"].fingerprint = "aaaa"
+    cfg = TrainConfig(epochs=1, **CFG)
+    first, _ = train(cfg, data, tmp_path, progress=False)
+    assert load_trained(cfg, tmp_path, "aaaa") is not None and load_trained(cfg, tmp_path, "bbbb") is None
+    other = {"train": _toy(seed=5), "val": _toy(2, seed=6)}
+    other["train"].fingerprint = "bbbb"
+    second, _ = train(cfg, other, tmp_path, progress=False)            # retrained, not loaded
+    assert not all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values()))
+    assert torch.load(tmp_path / "checkpoint.pt", weights_only=True)["data_fingerprint"] == "bbbb"
+
+
+def _fake_gtzan(root, names):
+    for name in names:
+        genre = name.split(".")[0]
+        (root / "genres" / genre).mkdir(parents=True, exist_ok=True)
+        (root / "genres" / genre / f"{name}.wav").write_bytes(name.encode())
+    return root
+
+
+def test_training_leaves_out_the_test_tracks_and_their_repetitions(tmp_path):
+    import pandas as pd
+    from types import SimpleNamespace
+    from banlib.models.train import training_fingerprint, training_tracks
+
+    names = ["jazz.00033", "jazz.00051", "jazz.00001", "rock.00002"]       # jazz 33 and 51: one recording
+    src = SimpleNamespace(gtzan_root=_fake_gtzan(tmp_path / "a", names))
+    clips = pd.DataFrame({"genre": ["jazz"], "track": [33], "split": ["Test"]})
+    items, excluded = training_tracks(src, clips)
+    assert sorted(p.stem for p, _, _ in items) == ["jazz.00001", "rock.00002"]
+    assert excluded["jazz.00033"] == "fMRI test stimulus" and "jazz.00033" in excluded["jazz.00051"]
+    moved = SimpleNamespace(gtzan_root=_fake_gtzan(tmp_path / "b" / "elsewhere", names))
+    assert training_fingerprint(src, clips) == training_fingerprint(moved, clips)
+    (tmp_path / "b" / "elsewhere" / "genres" / "rock" / "rock.00002.wav").write_bytes(b"other content")
+    assert training_fingerprint(src, clips) != training_fingerprint(moved, clips)

@@ -144,6 +144,16 @@ class Pipeline:
         return prepare_data(self.source, split="random", seed=self.seed, clips=self.clips)
 
     @cached_property
+    def training_fingerprint(self) -> str:
+        """What the networks learn from, as a hash of the training files' names and contents
+        (:func:`banlib.models.train.training_fingerprint`): a checkpoint trained on other data is not reused."""
+        from ..models.train import training_fingerprint
+
+        if "training_data" in self.__dict__:
+            return self.training_data["train"].fingerprint
+        return training_fingerprint(self.source, self.clips)
+
+    @cached_property
     def device(self) -> str:
         """The device asked for, else CUDA when available, else CPU."""
         if self._requested_device:
@@ -171,7 +181,7 @@ class Pipeline:
         if cfg.widths != tuple(self.profile.widths):
             tag += "-w" + "-".join(map(str, cfg.widths))
         out = self.work / "checkpoints" / f"{tag}-seed{self.seed}"
-        done = load_trained(cfg, out)
+        done = load_trained(cfg, out, self.training_fingerprint)
         if done is not None:
             model, history, norm = done
             return model.to(cfg.device), history, norm

@@ -35,6 +35,8 @@ class RidgeEncoder:
         self.chunk = chunk
 
     def fit(self, X: np.ndarray, Y: np.ndarray) -> "RidgeEncoder":
+        """Fit ``coef_`` of shape (n_features + 1, n_voxels) (intercept last) from ``X`` (n_trs, n_features)
+        and ``Y`` (n_trs, n_voxels); ``Y`` is read in voxel chunks, so a memory map is never loaded whole."""
         Xi = _with_intercept(X)
         A = np.linalg.solve(Xi.T @ Xi + _penalty(X.shape[1], self.alpha), Xi.T).astype(np.float32)
         V = Y.shape[1]
@@ -44,6 +46,7 @@ class RidgeEncoder:
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
+        """Predicted responses, float32 array of shape (n_trs, n_voxels), from ``X`` (n_trs, n_features)."""
         return (_with_intercept(X).astype(np.float32) @ self.coef_).astype(np.float32)
 
     def score(self, X: np.ndarray, Y: np.ndarray) -> np.ndarray:

@@ -44,11 +44,16 @@ from .ban import build_model
 
 
 class CheckpointError(RuntimeError):
-    pass
+    """A checkpoint or resume state that cannot be used (unreadable, or written for another configuration)."""
 
 
 @dataclass
 class TrainConfig:
+    """Everything that decides a trained network's weights, except its data (see :func:`training_fingerprint`).
+
+    ``widths``: channels per area (A1, Belt, PB, T2/T3); ``passes``: recurrent passes (Belt, PB, T2/T3), None for
+    the model's own; ``crop_frames``: training crop length in spectrogram frames (23 ms each); ``l2``: the weight
+    of the L2 penalty in the loss; ``split``: how tracks are held out for validation."""
     model: str = "BAN"
     widths: tuple = (16, 32, 64, 128)
     passes: tuple | None = None
@@ -62,6 +67,8 @@ class TrainConfig:
     device: str = "cpu"
 
     def key(self) -> str:
+        """16 hex digits naming the configuration (epochs and device left out: a run of another length or on
+        another device is the same configuration)."""
         d = asdict(self)
         d.pop("epochs")
         d.pop("device")
@@ -78,6 +85,37 @@ class SpectrogramSet:
     mean: float = 0.0
     sd: float = 1.0
     skipped: list = field(default_factory=list)
+    excluded: dict = field(default_factory=dict)     # track -> why it was left out of training
+    fingerprint: str = ""                            # training_fingerprint of the files read
+
+
+def training_tracks(source: DataSource, clips=None) -> tuple[list, dict]:
+    """The GTZAN files BAN may learn from, and those it may not.
+
+    Returns ``(items, excluded)``: ``items`` a list of ``(path, genre, track number)`` in file order;
+    ``excluded`` ``{genre.000NN: reason}`` for the fMRI test tracks and for every track listed as a repetition
+    of one (:func:`banlib.data.gtzan_faults.repeats`: the same recording or song under another name, which
+    would let a network hear a test clip during training)."""
+    from ..data import gtzan_faults
+
+    clips = clip_table(source) if clips is None else clips
+    test = sorted({f"{g}.{int(t):05d}" for g, t, s in zip(clips.genre, clips.track, clips.split) if s == "Test"})
+    excluded = {name: "fMRI test stimulus" for name in test}
+    excluded.update({name: f"{why['kind']} of {why['repeats']} (fMRI test stimulus)"
+                     for name, why in gtzan_faults.repeats(test).items()})
+    items = [(p, p.name.split(".")[0], int(p.name.split(".")[1])) for p in gtzan_files(source.gtzan_root)]
+    return [it for it in items if it[0].stem not in excluded], excluded
+
+
+def training_fingerprint(source: DataSource, clips=None) -> str:
+    """16 hex digits of a SHA-256 over the name and content of every file :func:`training_tracks` keeps: two
+    data sources with the same fingerprint train the same network, wherever their files lie."""
+    digest = hashlib.sha256()
+    for path, _, _ in training_tracks(source, clips)[0]:
+        digest.update(path.name.encode() + b"\0")
+        with open(path, "rb") as f:
+            digest.update(hashlib.file_digest(f, "sha256").digest())
+    return digest.hexdigest()[:16]
 
 
 def _specs(waves) -> list[np.ndarray]:
@@ -89,9 +127,7 @@ def prepare_data(source: DataSource, split: str = "random", seed: int = 0, clips
     ``fmri_test`` set: the 60 fMRI test stimuli as played (15-s cuts). ``clips`` is the design's clip
     table (read from the events when not given)."""
     clips = clip_table(source) if clips is None else clips
-    test_tracks = {(g, int(t)) for g, t, s in zip(clips.genre, clips.track, clips.split) if s == "Test"}
-    items = [(p, p.name.split(".")[0], int(p.name.split(".")[1])) for p in gtzan_files(source.gtzan_root)]
-    items = [it for it in items if (it[1], it[2]) not in test_tracks]
+    items, excluded = training_tracks(source, clips)
     if split == "filtered":
         fsplit = gtzan_filtered_split()
         train_names, val_names = set(fsplit["train"]), set(fsplit["valid"]) | set(fsplit["test"])
@@ -111,7 +147,7 @@ def prepare_data(source: DataSource, split: str = "random", seed: int = 0, clips
         chosen = [it for it in items if assign.get(it[0]) == part and it[0] in waves]
         out[part] = SpectrogramSet(_specs(waves[it[0]] for it in chosen),
                                    np.array([GENRES.index(it[1]) for it in chosen]),
-                                   [it[0].stem for it in chosen], skipped=skipped)
+                                   [it[0].stem for it in chosen], skipped=skipped, excluded=excluded)
     # cut every stimulus so all share one RMS target, as in the experiment (and in banlib.activations)
     stim = stimulus_clips(source, clips)
     rows = [i for i in np.nonzero((clips.split == "Test").to_numpy())[0] if i in stim]
@@ -121,9 +157,10 @@ def prepare_data(source: DataSource, split: str = "random", seed: int = 0, clips
                                       [f"{g}.{t:05d}" for g, t in zip(read.genre, read.track)])
     all_train = np.concatenate([s.ravel() for s in out["train"].specs])
     mean, sd = float(all_train.mean()), float(all_train.std())
+    fingerprint = training_fingerprint(source, clips)
     for s in out.values():
         s.specs = [((x - mean) / sd).astype(np.float32) for x in s.specs]
-        s.mean, s.sd = mean, sd
+        s.mean, s.sd, s.fingerprint = mean, sd, fingerprint
     return out
 
 
@@ -166,6 +203,7 @@ def predict(model, data: SpectrogramSet, crop: int, device="cpu") -> np.ndarray:
 
 
 def l2_penalty(model) -> torch.Tensor:
+    """Sum of squares of every parameter (Eq. 3's L2 term), a scalar tensor."""
     return sum((p * p).sum() for p in model.parameters())
 
 
@@ -179,6 +217,8 @@ def save_checkpoint(path: Path, state: dict) -> None:
 
 
 def load_checkpoint(path: Path) -> dict:
+    """A checkpoint or resume state as a dict of tensors and plain values (``weights_only``: nothing in the
+    file is executed); :class:`CheckpointError` naming the file when it cannot be read."""
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:
@@ -188,7 +228,8 @@ def load_checkpoint(path: Path) -> dict:
 
 
 # What a recorded checkpoint holds (no optimiser state: that lives in the scratch resume file only).
-CHECKPOINT_KEYS = frozenset({"model", "epoch", "config_key", "history", "input_mean", "input_sd", "precision"})
+CHECKPOINT_KEYS = frozenset({"model", "epoch", "config_key", "data_fingerprint", "history", "input_mean", "input_sd",
+                             "precision"})
 
 
 def default_scratch_dir(out_dir: str | Path) -> Path:
@@ -208,14 +249,17 @@ def precision(device: str) -> str:
     return "bf16-autocast" if torch.device(device).type == "cuda" else "float32"
 
 
-def load_trained(config: TrainConfig, out_dir: str | Path):
+def load_trained(config: TrainConfig, out_dir: str | Path, fingerprint: str | None = None):
     """``(model, history, (input_mean, input_sd))`` from a finished run in ``out_dir``, or None
-    when there is none (no checkpoint, another number of epochs than ``config.epochs``, another config)."""
+    when there is none (no checkpoint, another number of epochs than ``config.epochs``, another config, or
+    - when ``fingerprint`` is given - other training data, :func:`training_fingerprint`)."""
     path = Path(out_dir) / "checkpoint.pt"
     if not path.exists():
         return None
     state = load_checkpoint(path)
     if state.get("config_key") != config.key() or int(state["epoch"]) != config.epochs or "input_mean" not in state:
+        return None
+    if fingerprint is not None and state.get("data_fingerprint") != fingerprint:
         return None
     model = build_model(config.model, widths=config.widths, passes=config.passes)
     model.load_state_dict(state["model"])
@@ -268,14 +312,17 @@ def train(config: TrainConfig, data: dict[str, SpectrogramSet], out_dir: str | P
         state = load_checkpoint(ckpt_path)
         if state.get("config_key") != config.key():
             raise CheckpointError(f"{ckpt_path}: written for another configuration; use another out_dir")
-        if int(state["epoch"]) == config.epochs:                  # finished: nothing to train
+        same_data = state.get("data_fingerprint") == (data["train"].fingerprint or None)
+        if int(state["epoch"]) == config.epochs and same_data:    # finished: nothing to train
             model.load_state_dict(state["model"])
             _remove(resume)
             return model, json.loads(state["history"])
-        # a run of another length: no optimiser state to continue from, so retrain (same numbers, by seed)
+        # a run of another length or on other data: nothing to continue from, so retrain (same numbers, by seed)
     state = load_checkpoint(resume) if resume.exists() else None
     if state is not None and state.get("config_key") != config.key():
         raise CheckpointError(f"{resume}: resume state of another configuration; delete it")
+    if state is not None and state.get("data_fingerprint") != (data["train"].fingerprint or None):
+        state = None                                                # another data set's state is of no use
     if state is not None and int(state["epoch"]) < config.epochs:  # a longer run's state is of no use
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
@@ -321,11 +368,13 @@ def train(config: TrainConfig, data: dict[str, SpectrogramSet], out_dir: str | P
             if epoch + 1 < config.epochs:
                 save_checkpoint(resume, {"model": model.state_dict(), "optimizer": opt.state_dict(),
                                          "epoch": epoch + 1, "config_key": config.key(),
+                                         "data_fingerprint": train_set.fingerprint or None,
                                          "history": json.dumps(history)})
             (out_dir / "metrics.jsonl").write_text("".join(json.dumps(h) + "\n" for h in history))
     if rank == 0 and len(history) >= config.epochs:
         weights = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
         save_checkpoint(ckpt_path, {"model": weights, "epoch": len(history), "config_key": config.key(),
+                                    "data_fingerprint": train_set.fingerprint or None,
                                     "history": json.dumps(history), "input_mean": float(train_set.mean),
                                     "input_sd": float(train_set.sd), "precision": precision(config.device)})
         _remove(resume)
@@ -340,8 +389,10 @@ def _remove(resume: Path) -> None:
 
 
 def parameter_count(model) -> int:
+    """Number of trainable and frozen parameters of ``model``."""
     return int(sum(p.numel() for p in model.parameters()))
 
 
 def history_frame(history) -> pd.DataFrame:
+    """The training history (one dict per epoch) as a frame indexed by epoch."""
     return pd.DataFrame(history).set_index("epoch")
