@@ -27,8 +27,9 @@ $(STAMP): requirements/base.in requirements/lock.txt pyproject.toml
 	$(BIN)/pip install -q --upgrade "pip>=24"
 	$(BIN)/pip install -q -c requirements/lock.txt -r requirements/base.in
 	# tinysoundfont declares pyaudio (unbuildable here, unused for offline rendering); cffconvert declares
-	# jsonschema<4 (the book needs 4; cffconvert's validate works with it); their other dependencies are in base.in
-	$(BIN)/pip install -q --no-deps -c requirements/lock.txt tinysoundfont cffconvert
+	# jsonschema<4 (the book needs 4; cffconvert's validate works with it); antspyx declares numpy<2.4 and scipy<1.16
+	# (works with the pinned 2.4 and 1.17); their other dependencies are in base.in
+	$(BIN)/pip install -q --no-deps -c requirements/lock.txt tinysoundfont cffconvert antspyx
 	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 

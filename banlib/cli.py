@@ -1,4 +1,4 @@
-"""Command line: ``banlib book | notebook | check-site | compare | twin | fetch | mirror``."""
+"""Command line: ``banlib book | notebook | check-site | compare | twin | fetch | mirror | coordinates``."""
 from __future__ import annotations
 
 import argparse
@@ -77,7 +77,21 @@ def main(argv=None) -> int:
     m.add_argument("--seed", type=int, default=DEFAULT_SEED)
     m.add_argument("--data-dir", default="data", help="where the twin is (made there if missing)")
 
+    v = sub.add_parser("coordinates", help="recover the voxel coordinates of the derivative matrices from the raw "
+                                           "BOLD runs and the T1w (writes sub-00N_voxels.tsv beside them)")
+    v.add_argument("--data-dir", default="data")
+    v.add_argument("--data-source", choices=["openneuro", "twin"], default="openneuro")
+    v.add_argument("--profile", choices=["quick", "full"], default="quick", help="twin only")
+    v.add_argument("--seed", type=int, default=DEFAULT_SEED, help="twin only")
+    v.add_argument("--subjects", nargs="*", help="default: every subject with derivative matrices")
+    v.add_argument("--runs", type=int, default=12, help="training runs used (1-12; default all 12)")
+    v.add_argument("--cache", help="default: <data-dir>/coordinates-cache")
+    v.add_argument("--no-fetch", action="store_true", help="do not datalad get missing raw files; fail instead")
+    v.add_argument("--yes", action="store_true", help="do not ask before downloading")
+
     args = p.parse_args(argv)
+    if args.cmd == "coordinates":
+        return _coordinates(args)
     if args.cmd == "book":
         from .book.runner import NotebookFailed, run
 
@@ -155,6 +169,45 @@ def _compare(args) -> int:
     if args.fail_on_diff and failing:
         print(f"{len(failing)} difference(s) beyond tolerance {args.tolerance:g}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _coordinates(args) -> int:
+    from pathlib import Path
+
+    from .data import coordinates as co
+    from .data.dataset import DataError, open_source
+
+    try:
+        source = open_source(args.data_source, args.data_dir, args.profile, args.seed)
+        subjects = args.subjects or [s for s in source.subjects() if source.response_path(s, "Training").exists()
+                                     or source.response_path(s, "Training").is_symlink()]
+        if not subjects:
+            raise DataError(f"{source.derivatives_root}: no derivative matrices; fetch them first "
+                            f"(banlib fetch derivatives --dest {args.data_dir})")
+        if not 1 <= args.runs <= 12:
+            raise DataError(f"--runs must be between 1 and 12, not {args.runs}")
+        plan = co.plan(source, subjects, args.runs)
+        minutes = co.MINUTES_PER_SUBJECT * len(subjects) * args.runs / 12
+        print(f"coordinates for {', '.join(subjects)}: {args.runs} training runs + T1w per subject; "
+              f"download {plan['to_download_gb']} GB ({plan['already_here_gb']} GB already here); "
+              f"disk for the cache about {co.CACHE_GB_PER_SUBJECT * len(subjects) * args.runs / 12:.1f} GB; "
+              f"about {minutes:.0f} min on 2 cores after the download", flush=True)
+        if plan["to_download_gb"] > 0 and not args.no_fetch and not args.yes and sys.stdin.isatty():
+            if input("go on? [y/N] ").strip().lower() not in ("y", "yes"):
+                return 1
+        settings = co.RecoverySettings(n_runs=args.runs)
+        cache = Path(args.cache or Path(args.data_dir) / "coordinates-cache")
+        for sub in subjects:
+            if not args.no_fetch:
+                co.fetch_raw(source, sub, args.runs)
+            table = co.recover_subject(source, sub, cache, settings=settings)
+            share = float(table.unambiguous.mean())
+            print(f"{sub}: {len(table)} columns, {share:.1%} matched unambiguously; written "
+                  f"{source.derivatives_root / f'{sub}_voxels.tsv'}")
+    except (DataError, ImportError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -18,3 +18,17 @@ def test_regions_hemispheres_and_stg():
     assert hemisphere(codes).tolist() == ["L", "R", "L", "R", "L", ""]
     assert region(codes).tolist() == ["HG", "HS", "STG/STS/MTG (rest)", "STG/STS/MTG (rest)", "", ""]
     assert in_stg(codes).tolist() == [True, True, False, False, False, False]
+
+
+def test_to_volume_places_values_by_mni_position_not_by_table_indices():
+    import numpy as np
+
+    from banlib.data.atlas import cortical_voxels, to_volume
+
+    vox = cortical_voxels().iloc[:50].copy()
+    values = np.arange(1, 51, dtype=np.float32)
+    img = to_volume(values, vox)
+    data = np.asarray(img.dataobj)
+    assert np.array_equal(data[vox.i, vox.j, vox.k], values)
+    native = vox.assign(i=0, j=0, k=0)                  # native indices (a recovered table) do not matter
+    assert np.array_equal(np.asarray(to_volume(values, native).dataobj), data)

@@ -78,12 +78,20 @@ def cortical_voxels() -> pd.DataFrame:
 
 
 def to_volume(values: np.ndarray, voxels: pd.DataFrame, fill: float = 0.0):
-    """Per-voxel values -> a NIfTI image on the 2 mm MNI grid (for glass brains and surfaces)."""
+    """Per-voxel values (array of shape (V,)) -> a NIfTI image on the 2 mm MNI grid (glass brains, surfaces).
+
+    Each value goes to the grid voxel nearest its MNI position (``x y z``, mm): ``i j k`` are grid indices
+    only for the twin's MNI-grid voxels, and native EPI indices in recovered tables
+    (:mod:`banlib.data.coordinates`). Voxels outside the grid are left out; where several land in one grid
+    voxel, the last one wins."""
     import nibabel as nib
 
     labels, affine = destrieux_2mm()
     vol = np.full(labels.shape, fill, np.float32)
-    vol[voxels.i.to_numpy(), voxels.j.to_numpy(), voxels.k.to_numpy()] = values
+    inv = np.linalg.inv(affine)
+    ijk = np.rint(voxels[["x", "y", "z"]].to_numpy(float) @ inv[:3, :3].T + inv[:3, 3]).astype(int)
+    inside = np.all((ijk >= 0) & (ijk < np.array(labels.shape)), axis=1)
+    vol[tuple(ijk[inside].T)] = np.asarray(values, np.float32)[inside]
     return nib.Nifti1Image(vol, affine)
 
 

@@ -4,6 +4,7 @@ Layout (as ds003720, plus the twin's own folders)::
 
     sub-00N/func/sub-00N_task-{Training,Test}_run-NN_{events.tsv,bold.json}
     sub-00N/anat/sub-00N_T1w.json
+    sub-00N/{func,anat}/*_bold.nii, *_T1w.nii         raw runs and T1w (raw subjects only, see twin.raw)
     sub-00N/beh/sub-00N_task-GenreChoice_beh.tsv      simulated choices (not in ds003720)
     derivative/preprocessed_data/sub-00N_Resp_{Training,Test,Test_Mean}.npy
     derivative/stimuli_generate/*.mat                 the authors' stimulus files, for the twin's design
@@ -34,7 +35,7 @@ from ..data.dataset import DataSource
 from ..data.design import clip_grid, clip_table
 from ..features.labels import genre_onehot
 from ..features.spectral import frames_to_trs, log_mel
-from . import brain, music
+from . import brain, music, raw
 from .stimfiles import write_stimulus_files
 
 CORRUPT_TRACK = ("jazz", 54)      # GTZAN's known corrupt file, planted truncated
@@ -255,7 +256,13 @@ def make_twin(out: str | Path, profile: str = "quick", seed: int = 0, subjects=S
             "noise": "AR(1), phi ~ U(.2, .5) per voxel", "tr_s": TR}
     for sub in tqdm(subjects, desc="simulate cortex", unit="subject"):
         n_vox = max(200, int(round(REAL_N_VOXELS[sub] * prof.voxel_fraction)))
-        info["subjects"][sub] = simulate_subject(tmp, sub, n_vox, seed, clips, acoustic, candidates, source)
+        # raw subjects: voxels are native EPI voxels, and the derivatives are the preprocessed raw runs
+        anatomy = raw.plant_anatomy(sub, seed, profile) if sub in raw.raw_subjects(profile) else None
+        cands = candidates if anatomy is None else raw.native_candidates(anatomy)
+        info["subjects"][sub] = simulate_subject(tmp, sub, n_vox, seed, clips, acoustic, cands, source)
+        if anatomy is not None:
+            vox = pd.read_csv(truth / f"{sub}_voxels.tsv", sep="\t")
+            info["subjects"][sub]["raw"] = raw.write_raw_subject(tmp, sub, seed, profile, anatomy, vox)
         write_behaviour(tmp, sub, seed, design["Test"])
     _write_json(info, truth / "twin.json")
     if datalad:
