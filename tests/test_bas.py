@@ -42,3 +42,25 @@ def test_untrained_network_predicts_acoustic_voxels_better_than_noise(quick_twin
     none = cortical_scores(acts, quick_twin, subject_design(quick_twin, "sub-003"), truth == "none", n_components=20)
     assert ac.median_r.iloc[0] > 0.1 and ac.median_r.iloc[0] > none.median_r.iloc[0] + 0.1
     assert abs(none.median_r.iloc[0]) < 0.03
+
+
+def test_control_table_sets_each_network_beside_its_untrained_control():
+    import pandas as pd
+
+    from banlib.analyses.bas import control_table, control_values, untrained
+
+    def scores(names, r, f1):
+        cort = pd.DataFrame([{"network": n, "subject": s, "area": a, "median_r": r[n] + (a == "A1")}
+                             for n in names for s in ("sub-001", "sub-002") for a in ("A1", "T2T3")])
+        beh = pd.DataFrame([{"network": n, "subject": s, "macro_f1": f1[n]} for n in names for s in ("sub-001", "sub-002")])
+        return {"cortical": cort, "behavioural": beh}
+
+    names = ("BAN", "feedforward")
+    controls = untrained(names)
+    assert controls == ("BAN (untrained)", "feedforward (untrained)")
+    table = control_table(scores(names, {"BAN": 0.3, "feedforward": 0.2}, {"BAN": 0.6, "feedforward": 0.5}),
+                          scores(controls, dict(zip(controls, (0.1, 0.15))), dict(zip(controls, (0.1, 0.1)))))
+    assert table.loc["BAN", "cortical gain from training"] == pytest.approx(0.2)
+    assert table.loc["feedforward", "cortical T2T3 (untrained)"] == pytest.approx(0.15)
+    values = control_values(scores(controls, dict(zip(controls, (0.1, 0.15))), dict(zip(controls, (0.1, float("nan"))))))
+    assert values["untrained_cortical_BAN"] == pytest.approx(0.1) and "untrained_behavioural_feedforward" not in values

@@ -66,3 +66,25 @@ def test_grid_networks_are_trained_at_the_grid_widths_in_their_own_folders(tmp_p
     assert [t[2] for t in trained] == [Path("checkpoints/BAN-seed0")]
     full_grid = Pipeline(None, "full", 0, tmp_path, device="cpu", grid_widths="full")
     assert full_grid.grid_widths == (64, 128, 256, 512)
+
+
+def test_the_untrained_control_is_the_network_training_starts_from(tmp_path, monkeypatch):
+    import torch
+
+    import banlib.models.train as tr
+
+    pipe = Pipeline(None, "quick", 0, tmp_path, device="cpu")
+    calls = []
+    real = Pipeline.network
+
+    def trained(self, name="BAN", passes=None, widths=None):
+        if name.endswith(" (untrained)"):
+            return real(self, name, passes, widths)
+        calls.append(name)
+        return "trained model", [{"epoch": 1}], (1.5, 2.5)
+
+    monkeypatch.setattr(Pipeline, "network", trained)
+    model, history, norm = pipe.network("BAN (untrained)")
+    assert calls == ["BAN"] and history == [] and norm == (1.5, 2.5)
+    start = tr.initial_model(pipe.config("BAN"))
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), start.state_dict().values()))

@@ -171,6 +171,49 @@ def bas_values(scores: dict) -> dict:
     return out
 
 
+def untrained(networks) -> tuple[str, ...]:
+    """The untrained controls of ``networks`` (names understood by :meth:`Pipeline.network`)."""
+    from .pipeline import UNTRAINED
+
+    return tuple(f"{n}{UNTRAINED}" for n in networks)
+
+
+def control_table(scores: dict, controls: dict, area: str = "T2T3") -> pd.DataFrame:
+    """Each network beside its untrained control: the ``area`` cortical median r and the behavioural metric,
+    mean over subjects, and what training added. ``scores``/``controls``: :func:`score_networks` outputs."""
+    from .pipeline import UNTRAINED
+
+    def means(res):
+        cort = res["cortical"][res["cortical"].area == area].groupby("network", sort=False).median_r.mean()
+        beh = res["behavioural"].groupby("network", sort=False).macro_f1.mean()
+        return cort, beh
+
+    (cort, beh), (cort0, beh0) = means(scores), means(controls)
+    rows = {}
+    for name in cort0.index:
+        base = name[:-len(UNTRAINED)]
+        rows[base] = {f"cortical {area} (trained)": cort.get(base, np.nan), f"cortical {area} (untrained)": cort0[name],
+                      "behavioural (trained)": beh.get(base, np.nan), "behavioural (untrained)": beh0[name]}
+    table = pd.DataFrame(rows).T
+    table["cortical gain from training"] = table.iloc[:, 0] - table.iloc[:, 1]
+    return table
+
+
+def control_values(controls: dict, area: str = "T2T3") -> dict:
+    """The untrained controls' results, keyed ``untrained_cortical_<network>`` (the ``area`` score, mean over
+    subjects), ``untrained_behavioural_<network>`` (only with listeners' choices) and
+    ``untrained_cortical_per_area``."""
+    cort = controls["cortical"]
+    out = {"untrained_cortical_per_area": {f"{n}/{a}": float(v) for (n, a), v in
+                                           cort.groupby(["network", "area"]).median_r.mean().items()}}
+    for name, v in cort[cort.area == area].groupby("network", sort=False).median_r.mean().items():
+        out[f"untrained_cortical_{name.split(' (')[0].replace(' ', '_')}"] = float(v)
+    for name, v in controls["behavioural"].groupby("network", sort=False).macro_f1.mean().items():
+        if np.isfinite(v):
+            out[f"untrained_behavioural_{name.split(' (')[0].replace(' ', '_')}"] = float(v)
+    return out
+
+
 def bas_table(scores: dict) -> pd.DataFrame:
     """Cortical, behavioural, structural, BAS and BAS without the structural factor per network (mean, sd)."""
     cols = ["cortical", "behavioural", "structural", "bas", "bas_without_structure"]

@@ -21,16 +21,22 @@ NETWORKS = ("BAN", "feedforward", "CORnet-S passes")
 
 def data_values(data: dict) -> dict:
     """Training and held-out track counts and the unreadable files skipped."""
+    excluded = data["train"].excluded
     return {"n_train_tracks": len(data["train"].specs), "n_val_tracks": len(data["val"].specs),
-            "skipped_audio": [Path(p).name for p in data["train"].skipped]}
+            "skipped_audio": [Path(p).name for p in data["train"].skipped],
+            "excluded_test_repeats": {k: v for k, v in excluded.items() if v != "fMRI test stimulus"},
+            "training_fingerprint": data["train"].fingerprint}
 
 
 def data_sentence(data: dict, device: str, widths) -> str:
     """The training data in one sentence."""
     skipped = [Path(p).name for p in data["train"].skipped]
+    repeats = {k: v for k, v in data["train"].excluded.items() if v != "fMRI test stimulus"}
     return (f"Training tracks: **{len(data['train'].specs)}**, held-out tracks: **{len(data['val'].specs)}**, "
             f"fMRI test clips: **{len(data['fmri_test'].specs)}**; skipped unreadable files: {len(skipped)} "
-            f"({', '.join(skipped) or 'none'}). Device: {device}; widths {widths}.")
+            f"({', '.join(skipped) or 'none'}); left out as listed repetitions of an fMRI test track (GTZAN's "
+            f"faults, `banlib.data.gtzan_faults`): {len(repeats)} "
+            f"({', '.join(f'{k}: {v}' for k, v in repeats.items()) or 'none'}). Device: {device}; widths {widths}.")
 
 
 @dataclass

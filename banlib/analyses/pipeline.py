@@ -19,6 +19,9 @@ from ..config import Profile, get_profile
 from ..config import grid_widths as _grid_widths
 
 
+UNTRAINED = " (untrained)"     # suffix of a network name that asks for its untrained control
+
+
 def work_dir(results_path) -> Path:
     """The book run's output folder (``build/``) given a notebook's ``results_path``."""
     return Path(results_path).absolute().parent.parent if results_path else Path("build-local").absolute()
@@ -171,11 +174,17 @@ class Pipeline:
                            epochs=self.profile.train_epochs, seed=self.seed, device=self.device)
 
     def network(self, name: str = "BAN", passes=None, widths=None):
-        """``(model, history, (input_mean, input_sd))``: loaded when trained, else trained now.
+        """``(model, history, (input_mean, input_sd))``: loaded when trained, else trained now. A name ending
+        in ``" (untrained)"`` gives that network's initial weights (history empty), the untrained control.
 
         ``widths`` other than the profile's go into the checkpoint folder's name (``-w16-32-64-128``)."""
-        from ..models.train import load_trained, train
+        from ..models.train import initial_model, load_trained, train
 
+        if name.endswith(UNTRAINED):
+            # the control: the weights training starts from; inputs standardised as for the trained network
+            _, _, norm = self.network(name[:-len(UNTRAINED)], passes, widths)
+            model = initial_model(self.config(name[:-len(UNTRAINED)], passes, widths)).to(self.device).eval()
+            return model, [], norm
         cfg = self.config(name, passes, widths)
         tag = network_tag(name, passes)
         if cfg.widths != tuple(self.profile.widths):

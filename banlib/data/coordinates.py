@@ -48,7 +48,7 @@ from .dataset import DataError, DataSource, check_present, load_responses
 
 RUN_BYTES = 513_884_512         # one raw BOLD run of ds003720 (96 x 96 x 68 x 410 int16)
 T1W_BYTES = 54_526_304
-# route cost per real subject with all 12 training runs, 2 cores (benchmarks/RESULTS.md, a projection)
+# route cost per real subject with all 12 training runs, 2 cores: an estimate, not measured on real-size runs
 MINUTES_PER_SUBJECT = 60
 CACHE_GB_PER_SUBJECT = 12.0
 

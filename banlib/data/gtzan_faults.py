@@ -88,3 +88,23 @@ def faults_of(track: str) -> list[str]:
     """How ``track`` is faulty, as listed here: the kinds of repetition it takes part in and distortion."""
     kinds = [kind for kind, groups in REPETITION_KINDS.items() if any(track in g for g in groups)]
     return kinds + (["distorted"] if track in DISTORTED else [])
+
+
+def test_tracks(clips) -> list[str]:
+    """The fMRI test tracks of a clip table (:func:`banlib.data.design.clip_table`), as ``genre.000NN`` names."""
+    test = clips[clips.split == "Test"]
+    return sorted({f"{g}.{int(t):05d}" for g, t in zip(test.genre, test.track)})
+
+
+def fault_table(tracks):
+    """The tracks of ``tracks`` listed here with a fault: a frame indexed by track with the kinds of fault and
+    the other tracks of its repetition groups (empty when none is faulty)."""
+    import pandas as pd
+
+    rows = {}
+    for track in tracks:
+        kinds = faults_of(track)
+        if kinds:
+            others = sorted({o for groups in REPETITION_KINDS.values() for g in groups if track in g for o in g} - {track})
+            rows[track] = {"faults": ", ".join(kinds), "repeated by": ", ".join(others) or "-"}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["faults", "repeated by"])

@@ -249,6 +249,13 @@ def precision(device: str) -> str:
     return "bf16-autocast" if torch.device(device).type == "cuda" else "float32"
 
 
+def initial_model(config: TrainConfig):
+    """The network ``config`` describes with the weights training starts from (seeded by the configuration
+    and its seed): the untrained control of a trained network."""
+    torch.manual_seed(int(rng(config.seed, "train", "init", config.key()).integers(2 ** 31)))
+    return build_model(config.model, widths=config.widths, passes=config.passes)
+
+
 def load_trained(config: TrainConfig, out_dir: str | Path, fingerprint: str | None = None):
     """``(model, history, (input_mean, input_sd))`` from a finished run in ``out_dir``, or None
     when there is none (no checkpoint, another number of epochs than ``config.epochs``, another config, or
@@ -302,8 +309,7 @@ def train(config: TrainConfig, data: dict[str, SpectrogramSet], out_dir: str | P
     resume = resume_path(config, scratch_dir if scratch_dir is not None else default_scratch_dir(out_dir))
     rank, world = _dist()
     cuda = torch.device(config.device).type == "cuda"
-    torch.manual_seed(int(rng(config.seed, "train", "init", config.key()).integers(2 ** 31)))
-    model = build_model(config.model, widths=config.widths, passes=config.passes).to(config.device)
+    model = initial_model(config).to(config.device)
     if cuda:
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
