@@ -3,6 +3,7 @@
     python benchmarks/run.py [roi] [ridge] [train] [twin-full] [orientation]
     python benchmarks/run.py train --device cuda          # GPU throughput, when a GPU is visible
     python benchmarks/run.py full-analyses --twin PATH    # chapters 02, 04, 05 on the full-profile twin
+    python benchmarks/run.py coordinates --twin PATH      # raw-BOLD coordinates: quick twin route + one real-size run
 
 Writes JSON to benchmarks/out/ and prints Markdown rows for benchmarks/RESULTS.md. Every heavy step runs in
 a fresh child process, which reports its own wall time, peak RSS (``getrusage(RUSAGE_SELF).ru_maxrss``:
@@ -15,6 +16,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -576,6 +578,74 @@ def bench_full_analyses(twin: str, subjects=None, widths=(64, 128, 256, 512)) ->
     return out
 
 
+def _coords_quick(twin: str, cache: str) -> dict:
+    """Child: the whole coordinates route on the quick twin's raw subject, from an empty cache."""
+    import pandas as pd
+
+    from banlib.data import coordinates as co
+    from banlib.data.dataset import open_source
+
+    source = open_source("twin", Path(twin).parent.parent, "quick", 0)
+    planted = pd.read_csv(Path(source.truth_root) / "sub-001_voxels.tsv", sep="\t")
+    table = co.recover_subject(source, "sub-001", cache, out_dir=Path(cache) / "out", progress=False)
+    summary = json.loads((Path(cache) / "out" / "sub-001_voxels.json").read_text())
+    return {"columns": len(table), "timing_s": summary["timing_s"], "agreement": co.agreement(table, planted)}
+
+
+def _coords_full_run(cache: str) -> dict:
+    """Child: one raw run at ds003720's size (96 x 96 x 68 x 410, int16) simulated by the twin, then our
+    preprocessing of it and the screening of 64,700 derivative-like columns against its mask voxels."""
+    import nibabel as nib
+
+    from banlib.data import coordinates as co
+    from banlib.data import preprocess
+    from banlib.twin import raw
+
+    cache = Path(cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    anatomy = raw.plant_anatomy("sub-001", 0, "full")
+    cand = raw.native_candidates(anatomy)
+    columns = cand[["i", "j", "k"]].to_numpy()[:64_700]
+    g = np.random.default_rng(0)
+    resp = g.standard_normal((400, len(columns))).astype(np.float32)
+    t = time.perf_counter()
+    data, _ = raw.simulate_run(anatomy, raw.epi_baseline(anatomy), columns, resp, "sub-001", 0, "Training", 1)
+    simulate_s = time.perf_counter() - t
+    path = cache / "sub-001_task-Training_run-01_bold.nii"
+    nib.save(nib.Nifti1Image(data, anatomy.epi_affine), str(path))
+    del data
+    t = time.perf_counter()
+    prep = preprocess.preprocess_subject([("Training", 1, path)], cache / "prep", progress=False)
+    preprocess_s = time.perf_counter() - t
+    n_mask = json.loads((prep / "reference.json").read_text())["n_mask"]
+    Y = (resp - resp.mean(0)) / resp.std(0)
+    t = time.perf_counter()
+    m = co.ColumnMatcher(co.MatchSettings(screen_runs=1)).fit(
+        [Y], [lambda: preprocess.load_preprocessed(prep, "Training", 1)], progress=False)
+    match_s = time.perf_counter() - t
+    return {"columns": len(columns), "n_mask": n_mask, "simulate_s": simulate_s, "preprocess_one_run_s": preprocess_s,
+            "match_one_run_s": match_s, "unambiguous_one_run": float(m.unambiguous_.mean())}
+
+
+def bench_coordinates(twin: str) -> dict:
+    """The raw-BOLD coordinates route (issue 20): the whole route on the quick twin's raw subject, and one
+    run at the real size, with a projection for a real subject (12 runs) marked as such."""
+    work = OUT / "coordinates"
+    if work.exists():
+        shutil.rmtree(work)
+    quick = _child_run("_coords_quick", twin=str(Path(twin).absolute()), cache=str(work / "quick"))
+    full = _child_run("_coords_full_run", cache=str(work / "full"))
+    # screening uses 2 runs and verification 12 runs of a few candidates: the screening products dominate
+    projection = {"preprocess_12_runs_s": 12 * full["preprocess_one_run_s"],
+                  "match_s": 2 * full["match_one_run_s"],
+                  "registration_s": quick["timing_s"]["registration_s"],
+                  "note": "projection from one real-size run (preprocessing x 12, screening x 2) plus the quick "
+                          "twin's registration time (its T1w is 2 mm, the real one 1 mm: more), not a measurement"}
+    projection["total_min"] = round(sum(v for k, v in projection.items() if k.endswith("_s")) / 60, 1)
+    shutil.rmtree(work, ignore_errors=True)
+    return {"quick_twin_route": quick, "real_size_run": full, "real_subject_projection": projection}
+
+
 def _widths(choice: str) -> tuple:
     from banlib.config import get_profile
 
@@ -585,7 +655,7 @@ def _widths(choice: str) -> tuple:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("which", nargs="*", default=["roi", "ridge", "train"],
-                   choices=["roi", "ridge", "train", "twin-full", "full-analyses", "orientation"])
+                   choices=["roi", "ridge", "train", "twin-full", "full-analyses", "orientation", "coordinates"])
     p.add_argument("--device", default="cpu", help="train: cpu or cuda")
     p.add_argument("--twin", help="full-analyses: the full-profile twin (banlib twin --profile full --out PATH)")
     p.add_argument("--subjects", nargs="*", help="full-analyses: subjects (default all)")
@@ -594,11 +664,12 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     OUT.mkdir(exist_ok=True)
     for name in args.which:
-        if name == "full-analyses" and not args.twin:
-            p.error("full-analyses needs --twin PATH")
+        if name in ("full-analyses", "coordinates") and not args.twin:
+            p.error(f"{name} needs --twin PATH")
         run = {"roi": bench_roi, "ridge": bench_ridge, "train": lambda: bench_train(args.device),
                "twin-full": bench_twin_full, "orientation": bench_orientation,
-               "full-analyses": lambda: bench_full_analyses(args.twin, args.subjects, _widths(args.network_widths))}[name]
+               "full-analyses": lambda: bench_full_analyses(args.twin, args.subjects, _widths(args.network_widths)),
+               "coordinates": lambda: bench_coordinates(args.twin)}[name]
         result = run()
         result["machine"] = machine()
         suffix = f"-{args.device}" if name == "train" else ""
