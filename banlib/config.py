@@ -70,6 +70,9 @@ class Profile:
     # unless ``--grid-widths full`` asks for the profile's own widths (see :func:`grid_widths`).
     grid_widths: tuple = QUICK_WIDTHS
     n_permutations: int = 200    # permutation nulls of decoding and Table II cells
+    # every network is trained from this many seeds (network_seed), so that comparisons between networks
+    # can be judged against the spread over seeds and subjects, not over subjects alone
+    training_seeds: int = 3
 
 
 PROFILES = {
@@ -87,6 +90,12 @@ def get_profile(name: str) -> Profile:
         return PROFILES[name]
     except KeyError:
         raise ValueError(f"unknown profile {name!r}: choose one of {sorted(PROFILES)}") from None
+
+
+def network_seed(seed: int, replicate: int) -> int:
+    """The training seed of replicate ``replicate`` of every network in a book run of ``seed``: the run's own
+    seed for replicate 0 (so one-seed results and checkpoints are unchanged), then ``seed + 1000 k``."""
+    return seed + 1000 * replicate
 
 
 def grid_widths(profile: Profile, choice: str = "quick") -> tuple:

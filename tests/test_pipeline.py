@@ -30,10 +30,11 @@ def test_roi_mask_is_selected_once_then_read_back(quick_twin, tmp_path, monkeypa
 def test_network_responses_are_cached_per_network(quick_twin, tmp_path, monkeypatch):
     pipe = Pipeline(quick_twin, "quick", 0, tmp_path)
     calls = []
-    monkeypatch.setattr(pipe, "_responses", lambda name, passes: calls.append(name) or {"name": name})
-    assert pipe.responses("BAN") is pipe.responses("BAN") and calls == ["BAN"]
+    monkeypatch.setattr(pipe, "_responses", lambda name, passes, replicate: calls.append((name, replicate)) or {})
+    assert pipe.responses("BAN") is pipe.responses("BAN") and calls == [("BAN", 0)]
     pipe.responses("feedforward")
-    assert calls == ["BAN", "feedforward"]
+    pipe.responses("BAN", replicate=1)
+    assert calls == [("BAN", 0), ("feedforward", 0), ("BAN", 1)]
 
 
 def test_grid_networks_are_trained_at_the_grid_widths_in_their_own_folders(tmp_path, monkeypatch):
@@ -77,9 +78,9 @@ def test_the_untrained_control_is_the_network_training_starts_from(tmp_path, mon
     calls = []
     real = Pipeline.network
 
-    def trained(self, name="BAN", passes=None, widths=None):
+    def trained(self, name="BAN", passes=None, widths=None, replicate=0):
         if name.endswith(" (untrained)"):
-            return real(self, name, passes, widths)
+            return real(self, name, passes, widths, replicate)
         calls.append(name)
         return "trained model", [{"epoch": 1}], (1.5, 2.5)
 
@@ -88,3 +89,20 @@ def test_the_untrained_control_is_the_network_training_starts_from(tmp_path, mon
     assert calls == ["BAN"] and history == [] and norm == (1.5, 2.5)
     start = tr.initial_model(pipe.config("BAN"))
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), start.state_dict().values()))
+
+
+def test_each_training_seed_has_its_own_checkpoint_folder(tmp_path, monkeypatch):
+    import banlib.models.train as tr
+    from banlib.config import network_seed
+
+    seen = []
+    monkeypatch.setattr(tr, "train", lambda cfg, data, out, progress=True, scratch_dir=None:
+                        seen.append((cfg.seed, out.name)) or ("model", []))
+    monkeypatch.setattr(tr, "load_trained", lambda cfg, out, fingerprint=None: None)
+    pipe = Pipeline(None, "quick", 7, tmp_path, device="cpu")
+    pipe.__dict__["training_data"] = {"train": tr.SpectrogramSet([], np.zeros(0), [], mean=1.0, sd=2.0)}
+    assert list(pipe.replicates) == [0, 1, 2]
+    for k in pipe.replicates:
+        pipe.network("BAN", replicate=k)
+    assert seen == [(7, "BAN-seed7"), (1007, "BAN-seed1007"), (2007, "BAN-seed2007")]
+    assert [network_seed(7, k) for k in range(3)] == [7, 1007, 2007]

@@ -106,12 +106,14 @@ def behavioural_score(choices: pd.DataFrame, predictions: dict[str, str]) -> flo
 
 
 def score_networks(pipe, networks=("BAN", "feedforward", "CORnet-S passes"), bas_area: str = "T2T3",
-                   progress: bool = True) -> dict[str, pd.DataFrame]:
-    """Cortical metric per (network, subject, area), behavioural metric per (network, subject)
-    and the BAS per (network, subject), for every subject of ``pipe.source``.
+                   progress: bool = True, replicates=None) -> dict[str, pd.DataFrame]:
+    """Cortical metric per (network, subject, area), behavioural metric per (network, seed, subject)
+    and the BAS per (network, seed, subject), for every subject of ``pipe.source``.
 
     ``pipe`` is a :class:`banlib.pipeline.Pipeline`. The BAS uses the ``bas_area`` cortical score
     (the paper maps T2/T3); without behaviour files the behavioural metric and the BAS are NaN.
+    ``replicates`` (default ``pipe.replicates``): the training seeds scored. The per-area table
+    (``cortical``) is the first seed's; later seeds are scored on ``bas_area`` only, for the BAS rows.
     """
     from tqdm.auto import tqdm
 
@@ -119,24 +121,29 @@ def score_networks(pipe, networks=("BAN", "feedforward", "CORnet-S passes"), bas
 
     source = pipe.source
     subjects = pipe.subjects
+    replicates = pipe.replicates if replicates is None else replicates
     cortical, behaviour, overall, predictions = [], [], [], {}
-    for name in tqdm(networks, desc="networks", disable=not progress):
-        out = pipe.responses(name)
-        predictions[name] = out["predictions"]
-        modules = network_modules(out["model"])
-        structural = structural_similarity(modules)
-        for sub in tqdm(subjects, desc=f"{name}: subjects", leave=False, disable=not progress):
-            scores = cortical_scores(out["activations"], source, pipe.design(sub), pipe.roi_mask(sub))
-            scores.insert(0, "network", name)
-            cortical.append(scores)
-            choices = human_choices(source, sub)
-            f1 = behavioural_score(choices, out["predictions"]) if choices is not None else float("nan")
-            behaviour.append({"network": name, "subject": sub, "macro_f1": f1})
-            c = float(scores.set_index("area").loc[bas_area, "median_r"])
-            overall.append({"network": name, "subject": sub, "cortical": c, "behavioural": f1,
-                            "modules": modules, "structural": structural,
-                            "bas": brain_like_score(c, f1, structural),
-                            "bas_without_structure": brain_like_score(c, f1)})
+    for replicate in tqdm(replicates, desc="training seeds", disable=not progress):
+        for name in tqdm(networks, desc="networks", leave=False, disable=not progress):
+            out = pipe.responses(name, replicate=replicate)
+            seed = pipe.config(name, replicate=replicate).seed
+            acts = out["activations"] if replicate == replicates[0] else {bas_area: out["activations"][bas_area]}
+            predictions.setdefault(name, out["predictions"])
+            modules = network_modules(out["model"])
+            structural = structural_similarity(modules)
+            for sub in tqdm(subjects, desc=f"{name}: subjects", leave=False, disable=not progress):
+                scores = cortical_scores(acts, source, pipe.design(sub), pipe.roi_mask(sub))
+                scores.insert(0, "network", name)
+                if replicate == replicates[0]:
+                    cortical.append(scores)
+                choices = human_choices(source, sub)
+                f1 = behavioural_score(choices, out["predictions"]) if choices is not None else float("nan")
+                behaviour.append({"network": name, "seed": seed, "subject": sub, "macro_f1": f1})
+                c = float(scores.set_index("area").loc[bas_area, "median_r"])
+                overall.append({"network": name, "seed": seed, "subject": sub, "cortical": c, "behavioural": f1,
+                                "modules": modules, "structural": structural,
+                                "bas": brain_like_score(c, f1, structural),
+                                "bas_without_structure": brain_like_score(c, f1)})
     return {"cortical": pd.concat(cortical, ignore_index=True), "behavioural": pd.DataFrame(behaviour),
             "bas": pd.DataFrame(overall), "predictions": predictions}
 
@@ -185,7 +192,10 @@ def control_table(scores: dict, controls: dict, area: str = "T2T3") -> pd.DataFr
 
     def means(res):
         cort = res["cortical"][res["cortical"].area == area].groupby("network", sort=False).median_r.mean()
-        beh = res["behavioural"].groupby("network", sort=False).macro_f1.mean()
+        beh = res["behavioural"]
+        if "seed" in beh:                       # the first training seed, as the cortical table
+            beh = beh[beh.seed == beh.seed.min()]
+        beh = beh.groupby("network", sort=False).macro_f1.mean()
         return cort, beh
 
     (cort, beh), (cort0, beh0) = means(scores), means(controls)
@@ -215,7 +225,8 @@ def control_values(controls: dict, area: str = "T2T3") -> dict:
 
 
 def bas_table(scores: dict) -> pd.DataFrame:
-    """Cortical, behavioural, structural, BAS and BAS without the structural factor per network (mean, sd)."""
+    """Cortical, behavioural, structural, BAS and BAS without the structural factor per network (mean and sd over
+    training seeds and subjects)."""
     cols = ["cortical", "behavioural", "structural", "bas", "bas_without_structure"]
     return scores["bas"].groupby("network", sort=False)[cols].agg(["mean", "std"])
 

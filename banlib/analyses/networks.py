@@ -54,12 +54,33 @@ class Trained:
 
 
 def train_all(pipe, names=NETWORKS) -> dict[str, Trained]:
-    """Train (or load) every named network through the pipeline."""
+    """Train (or load) every named network from each of the pipeline's training seeds; returns the first
+    seed's networks (the others are read back by :func:`seed_accuracies`)."""
     out = {}
-    for name in names:
-        model, history, _ = pipe.network(name)
-        out[name] = Trained(name, model, history)
+    for replicate in pipe.replicates:
+        for name in names:
+            model, history, _ = pipe.network(name, replicate=replicate)
+            if replicate == 0:
+                out[name] = Trained(name, model, history)
     return out
+
+
+def seed_accuracies(pipe, names=NETWORKS) -> pd.DataFrame:
+    """Held-out and fMRI-clip accuracy of every network and training seed: one row per (network, seed)."""
+    data = pipe.training_data
+    rows = []
+    for replicate in pipe.replicates:
+        for name in names:
+            model, _, _ = pipe.network(name, replicate=replicate)
+            rows.append({"network": name, "seed": pipe.config(name, replicate=replicate).seed,
+                         "held-out accuracy": accuracy(model, data["val"], pipe.device)[0],
+                         "fMRI-clip accuracy": accuracy(model, data["fmri_test"], pipe.device)[0]})
+    return pd.DataFrame(rows)
+
+
+def seed_summary(per_seed: pd.DataFrame) -> pd.DataFrame:
+    """Mean, sd and number of seeds of each accuracy per network (from :func:`seed_accuracies`)."""
+    return per_seed.groupby("network", sort=False)[["held-out accuracy", "fMRI-clip accuracy"]].agg(["mean", "std", "count"])
 
 
 def accuracy(model, spectrograms, device: str = "cpu", crop: int = CROP_FRAMES) -> tuple[float, np.ndarray]:
@@ -115,12 +136,20 @@ def comparison_table(trained: dict[str, Trained], data: dict, device: str = "cpu
     return pd.DataFrame(rows).T
 
 
-def comparison_values(table: pd.DataFrame) -> dict:
-    """``params_<network>`` and ``val_accuracy_<network>`` from :func:`comparison_table`."""
+def comparison_values(table: pd.DataFrame, per_seed: pd.DataFrame | None = None) -> dict:
+    """``params_<network>`` and ``val_accuracy_<network>`` (the first seed) from :func:`comparison_table`;
+    with :func:`seed_accuracies`, also ``val_accuracy_mean_<network>``/``val_accuracy_sd_<network>`` over seeds
+    and ``accuracy_per_seed`` (the rows)."""
     out = {}
     for name in table.index:
         out[f"params_{name}"] = int(table.loc[name, "parameters"])
         out[f"val_accuracy_{name}"] = float(table.loc[name, "held-out accuracy"])
+    if per_seed is not None:
+        for name, acc in per_seed.groupby("network", sort=False)["held-out accuracy"]:
+            out[f"val_accuracy_mean_{name}"] = float(acc.mean())
+            if len(acc) > 1:
+                out[f"val_accuracy_sd_{name}"] = float(acc.std())
+        out["accuracy_per_seed"] = per_seed.round(4).to_dict(orient="records")
     return out
 
 
@@ -132,15 +161,34 @@ def grid_structures(profile_name: str) -> list[tuple[int, int, int]]:
     return [(b, p, t) for b in (1, 2) for p in (1, 2) for t in (1, 2, 4)]
 
 
-def recurrence_grid(pipe, structures=None) -> pd.Series:
-    """Held-out accuracy of BAN with each structure of the grid, indexed ``"b/p/t"``."""
+def recurrence_grid_seeds(pipe, structures=None) -> pd.DataFrame:
+    """Held-out accuracy of BAN with each structure of the grid (rows, ``"b/p/t"``) and each training seed
+    (columns)."""
     structures = structures or grid_structures(pipe.profile.name)
     data = pipe.training_data
     scores = {}
-    for passes in structures:
-        model, _, _ = pipe.grid_network(passes)
-        scores["/".join(map(str, passes))] = accuracy(model, data["val"], pipe.device)[0]
-    return pd.Series(scores, name="held-out accuracy")
+    for replicate in pipe.replicates:
+        seed = pipe.config("BAN", replicate=replicate).seed
+        for passes in structures:
+            model, _, _ = pipe.grid_network(passes, replicate)
+            scores.setdefault("/".join(map(str, passes)), {})[seed] = accuracy(model, data["val"], pipe.device)[0]
+    return pd.DataFrame(scores).T.rename_axis(index="structure", columns="seed")
+
+
+def recurrence_grid(per_seed: pd.DataFrame) -> pd.Series:
+    """Mean held-out accuracy over seeds of each structure (from :func:`recurrence_grid_seeds`)."""
+    return per_seed.mean(axis=1).rename("held-out accuracy")
+
+
+def grid_values(per_seed: pd.DataFrame, widths) -> dict:
+    """The grid's results: mean (``recurrence_grid``), sd over seeds (``recurrence_grid_sd``, with two seeds
+    or more), whether it is at ceiling, and the widths it was trained at."""
+    grid = recurrence_grid(per_seed)
+    out = {"recurrence_grid": grid.to_dict(), "recurrence_grid_at_ceiling": grid_at_ceiling(grid),
+           "recurrence_grid_widths": list(widths), "recurrence_grid_seeds": int(per_seed.shape[1])}
+    if per_seed.shape[1] > 1:
+        out["recurrence_grid_sd"] = per_seed.std(axis=1).to_dict()
+    return out
 
 
 def grid_at_ceiling(grid: pd.Series, level: float = 0.95) -> bool:

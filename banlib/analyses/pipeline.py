@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import Profile, get_profile
+from ..config import Profile, get_profile, network_seed
 from ..config import grid_widths as _grid_widths
 
 
@@ -165,15 +165,22 @@ class Pipeline:
 
         return "cuda" if torch.cuda.is_available() else "cpu"
 
-    def config(self, name: str, passes=None, widths=None):
+    @property
+    def replicates(self) -> range:
+        """The training replicates of every network: ``range(profile.training_seeds)``; replicate ``k`` is
+        trained with seed :func:`banlib.config.network_seed` ``(seed, k)``."""
+        return range(self.profile.training_seeds)
+
+    def config(self, name: str, passes=None, widths=None, replicate: int = 0):
         """The :class:`~banlib.models.train.TrainConfig` of a network in this profile (``widths`` default:
-        the profile's)."""
+        the profile's; ``replicate``: which of its training seeds)."""
         from ..models.train import TrainConfig
 
         return TrainConfig(model=name, widths=tuple(widths or self.profile.widths), passes=passes,
-                           epochs=self.profile.train_epochs, seed=self.seed, device=self.device)
+                           epochs=self.profile.train_epochs, seed=network_seed(self.seed, replicate),
+                           device=self.device)
 
-    def network(self, name: str = "BAN", passes=None, widths=None):
+    def network(self, name: str = "BAN", passes=None, widths=None, replicate: int = 0):
         """``(model, history, (input_mean, input_sd))``: loaded when trained, else trained now. A name ending
         in ``" (untrained)"`` gives that network's initial weights (history empty), the untrained control.
 
@@ -182,14 +189,14 @@ class Pipeline:
 
         if name.endswith(UNTRAINED):
             # the control: the weights training starts from; inputs standardised as for the trained network
-            _, _, norm = self.network(name[:-len(UNTRAINED)], passes, widths)
-            model = initial_model(self.config(name[:-len(UNTRAINED)], passes, widths)).to(self.device).eval()
+            _, _, norm = self.network(name[:-len(UNTRAINED)], passes, widths, replicate)
+            model = initial_model(self.config(name[:-len(UNTRAINED)], passes, widths, replicate)).to(self.device).eval()
             return model, [], norm
-        cfg = self.config(name, passes, widths)
+        cfg = self.config(name, passes, widths, replicate)
         tag = network_tag(name, passes)
         if cfg.widths != tuple(self.profile.widths):
             tag += "-w" + "-".join(map(str, cfg.widths))
-        out = self.work / "checkpoints" / f"{tag}-seed{self.seed}"
+        out = self.work / "checkpoints" / f"{tag}-seed{cfg.seed}"
         done = load_trained(cfg, out, self.training_fingerprint)
         if done is not None:
             model, history, norm = done
@@ -199,14 +206,14 @@ class Pipeline:
                                scratch_dir=self.work / ".scratch" / "checkpoints" / out.name)
         return model, history, (data["train"].mean, data["train"].sd)
 
-    def grid_network(self, passes):
+    def grid_network(self, passes, replicate: int = 0):
         """The recurrence grid's BAN with ``passes`` (Belt, PB, T2/T3) at the grid's widths
         (:attr:`grid_widths`); BAN's own 2/2/4 at the profile's widths is the main BAN, not trained twice."""
         from ..models.ban import MODEL_SPECS
 
         if tuple(passes) == MODEL_SPECS["BAN"]["passes"] and self.grid_widths == tuple(self.profile.widths):
-            return self.network("BAN")
-        return self.network("BAN", tuple(passes), widths=self.grid_widths)
+            return self.network("BAN", replicate=replicate)
+        return self.network("BAN", tuple(passes), widths=self.grid_widths, replicate=replicate)
 
     def stimulus_spectrograms(self, norm: tuple[float, float]) -> np.ndarray:
         """Standardised log-mel of every stimulus as played, array of shape (540, 64, frames); cached per
@@ -217,20 +224,20 @@ class Pipeline:
             self._spectrogram_cache[norm] = clip_spectrograms(self.source, self.clips, *norm)
         return self._spectrogram_cache[norm]
 
-    def responses(self, name: str = "BAN", passes=None) -> dict:
+    def responses(self, name: str = "BAN", passes=None, replicate: int = 0) -> dict:
         """A trained network on the 540 stimuli: ``activations`` {area: array of shape (540, 10, F)},
         ``predictions`` {clip name: genre} for the 60 test clips, the ``model`` and its ``history``. Cached."""
-        key = (name, None if passes is None else tuple(passes))
+        key = (name, None if passes is None else tuple(passes), replicate)
         if key not in self._responses_cache:
-            self._responses_cache[key] = self._responses(name, passes)
+            self._responses_cache[key] = self._responses(name, passes, replicate)
         return self._responses_cache[key]
 
-    def _responses(self, name: str, passes) -> dict:
+    def _responses(self, name: str, passes, replicate: int = 0) -> dict:
         from ..config import GENRES
         from ..models.activations import area_activations
         from ..models.train import SpectrogramSet, predict
 
-        model, history, norm = self.network(name, passes)
+        model, history, norm = self.network(name, passes, replicate=replicate)
         specs = self.stimulus_spectrograms(norm)
         design = self.design()
         test = design.test_clips

@@ -62,12 +62,12 @@ def cortical_per_area(cortical):
 
 
 def bas_bars(bas):
-    """Cortical, behavioural and BAS per network (mean ± sd over subjects)."""
+    """Cortical, behavioural and BAS per network (mean ± sd over training seeds and subjects)."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.5, 3.4))
     parts = bas.groupby("network", sort=False)[["cortical", "behavioural", "bas"]].agg(["mean", "std"])
     parts.xs("mean", axis=1, level=1).plot.bar(yerr=parts.xs("std", axis=1, level=1), ax=ax, capsize=2, rot=0)
-    ax.set_ylabel("score (mean ± sd over subjects)")
+    ax.set_ylabel("score (mean ± sd, seeds × subjects)")
     ax.legend(fontsize=8)
     return fig

@@ -33,13 +33,18 @@ def confusions(matrices: dict, accuracies: dict, who: str = "BAN", xlabel: str =
     return fig
 
 
-def grid(scores):
-    """Held-out accuracy per structure of the recurrence grid (a Series indexed ``"b/p/t"``)."""
+def grid(per_seed):
+    """Held-out accuracy per structure of the recurrence grid: mean over training seeds with their sd (a frame
+    indexed ``"b/p/t"``, one column per seed), each seed as a dot."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(1.2 + 0.6 * len(scores), 3))
-    scores.plot.bar(ax=ax, color="0.3")
+    fig, ax = plt.subplots(figsize=(1.2 + 0.6 * len(per_seed), 3))
+    mean = per_seed.mean(axis=1)
+    sd = per_seed.std(axis=1) if per_seed.shape[1] > 1 else None
+    mean.plot.bar(ax=ax, color="0.6", yerr=sd, capsize=3)
+    for x, (_, row) in enumerate(per_seed.iterrows()):
+        ax.plot([x] * len(row), row.to_numpy(), "o", color="0.1", ms=3)
     ax.set_ylim(0, 1)
-    ax.set_ylabel("held-out accuracy")
+    ax.set_ylabel(f"held-out accuracy ({per_seed.shape[1]} seeds)")
     ax.set_xlabel("passes Belt/PB/T2T3")
     return fig

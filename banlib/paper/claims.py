@@ -368,7 +368,7 @@ def _claims() -> tuple[Claim, ...]:
           Claim("V-D.recurrence", "V-D", "passes 2/2/4 score best in the recurrence grid", "2/2/4",
                 "03_train_ban:recurrence_grid", BestInGrid())]
     c += [Claim("V-C.ban_accuracy", "V-C, I", "BAN classifies GTZAN genres well", "strong (no number in the text)",
-                "03_train_ban:ban_val_accuracy", Unjudged("the paper gives no accuracy to compare with"))]
+                "03_train_ban:val_accuracy_mean_BAN", Unjudged("the paper gives no accuracy to compare with"))]
     c += [Claim(f"V-E.listeners.{g}", "V-E, Fig. 4", f"listeners' accuracy, {g} (Fig. 4's value read as choices)", p,
                 f"04_confusion_bas:listener_accuracy_per_genre/{g}", Proportion()) for g, p in V.PAPER_DECODING.items()]
     c += [Claim(f"V-E.listeners.{a}_as_{b}", "V-E, Fig. 4", f"listeners chose {b} for {a} (Fig. 4's value read as choices)",
