@@ -9,7 +9,7 @@ import pytest
 
 from banlib.book import runner as book
 
-from conftest import REPO
+from conftest import REPO, banlib_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -68,3 +68,36 @@ def test_each_chapter_says_what_it_cannot_compute(real_book):
     for stem in ("01_data", "02_roi_selection", "04_confusion_bas", "05_table2"):
         assert "Not computed on these data" in said[stem], stem
     assert "no behavioural data" in said["04_confusion_bas"] and "voxel coordinates" in said["05_table2"]
+
+
+@pytest.fixture(scope="session")
+def located_data(mirror_data, quick_twin, tmp_path_factory):
+    """The fetched mirror with sub-001's raw runs and T1w present (as after ``banlib coordinates`` fetched
+    them: the twin's raw subject, of which the mirror's sub-001 matrices are the preprocessing), in a copy
+    whose files link to the fetched ones, so that the other tests keep data without coordinates."""
+    import os
+
+    data = tmp_path_factory.mktemp("located") / "data"
+    shutil.copytree(mirror_data, data, symlinks=True, copy_function=lambda s, d: os.symlink(os.path.abspath(s), d))
+    for folder in ("func", "anat"):
+        for raw in (quick_twin.bids_root / "sub-001" / folder).glob("*.nii"):
+            target = data / "ds003720" / "sub-001" / folder / raw.name
+            target.unlink()
+            shutil.copyfile(raw, target)
+    return data
+
+
+def test_table2_from_coordinates_recovered_on_the_real_route(located_data, real_book):
+    run = banlib_cli("coordinates", "--data-dir", str(located_data), "--subjects", "sub-001", "--no-fetch",
+                     cwd=located_data.parent)
+    assert run.returncode == 0, run.stdout + run.stderr
+    tables = list(located_data.rglob("sub-001_voxels.tsv"))
+    assert len(tables) == 1 and _strict(tables[0].with_suffix(".json"))["match"]
+    out = REPO / "build" / "test-book-located"
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(real_book, out, ignore=shutil.ignore_patterns("notebooks", "_build", ".git*", ".datalad"))
+    book.run("openneuro", "quick", 0, only="05_table2", out=out, data_dir=located_data, build=False, record=False)
+    v = _strict(out / "results" / "05_table2.json")["values"]
+    assert v["table2_testable"] is True and v["table2_subjects"] == ["sub-001"] and v["table2_n_subjects"] == 1
+    assert v["table2_summary"] and "bilateral_stg_significant" in v

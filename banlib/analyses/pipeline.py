@@ -98,6 +98,12 @@ class Pipeline:
         """Whether every subject's voxels have coordinates and anatomical labels."""
         return all(self.voxel_table(s) is not None for s in self.subjects)
 
+    @property
+    def located_subjects(self) -> list[str]:
+        """The subjects whose voxels have coordinates and labels (on real data: those ``banlib coordinates``
+        has been run for)."""
+        return [s for s in self.subjects if self.voxel_table(s) is not None]
+
     # ------------------------------------------------------------------ ROI
     def roi_path(self, subject: str, split: str = "training") -> Path:
         """Where the subject's ROI is kept: ``<work>/results/02_roi_<sub>.npz`` (``02_roi_paper_<sub>.npz`` for

@@ -267,12 +267,12 @@ def permutation_null(pipe, spaces: dict[str, np.ndarray], masks: dict, n_permuta
                      progress: bool = True) -> dict[str, np.ndarray]:
     """Chance level of every Table II cell: each feature space refitted on ROI voxels with the clips shuffled within
     runs, ``n_permutations`` times; ``{model: array of shape (n_permutations, 8 labels)}`` of the mean over
-    subjects of the label's mean r (NaN where a subject's ROI has no voxel of the label)."""
+    the subjects of ``masks`` of the label's mean r (NaN where a subject's ROI has no voxel of the label)."""
     from tqdm.auto import tqdm
 
     out = {m: np.full((n_permutations, len(TABLE2_ROIS)), np.nan) for m in spaces}
-    per_subject = {m: np.full((n_permutations, len(pipe.subjects), len(TABLE2_ROIS)), np.nan) for m in spaces}
-    for j, sub in enumerate(tqdm(pipe.subjects, desc="Table II null", unit="subject", disable=not progress)):
+    per_subject = {m: np.full((n_permutations, len(masks), len(TABLE2_ROIS)), np.nan) for m in spaces}
+    for j, sub in enumerate(tqdm(list(masks), desc="Table II null", unit="subject", disable=not progress)):
         design, mask = pipe.design(sub), masks[sub]
         labels = pipe.voxel_table(sub).roi.to_numpy()[mask]
         g = rng(pipe.seed, "table2", "permutation", sub)
