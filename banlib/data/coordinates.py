@@ -48,9 +48,9 @@ from .dataset import DataError, DataSource, check_present, load_responses
 
 RUN_BYTES = 513_884_512         # one raw BOLD run of ds003720 (96 x 96 x 68 x 410 int16)
 T1W_BYTES = 54_526_304
-# route cost per real subject with all 12 training runs, 2 cores: an estimate, not measured on real-size runs
+# route cost per real subject with all 12 training runs, 2 cores: projected from one real-size run (benchmarks/RESULTS.md)
 MINUTES_PER_SUBJECT = 60
-CACHE_GB_PER_SUBJECT = 12.0
+CACHE_GB_PER_SUBJECT = 6.0       # 12 preprocessed runs of 400 x ~267,000 float32 (5.1 GB) + mean EPI, registration
 
 
 # ----------------------------------------------------------------------------- matching
