@@ -4,8 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from banlib.data.atlas import TABLE2_ROIS
+
 from banlib.analyses import calibration as cal
-from banlib.config import GENRES, PAPER_ROI_SIZES, REAL_N_VOXELS, SUBJECTS
+from banlib.config import GENRES, REAL_N_VOXELS, SUBJECTS
+from banlib.paper.values import PAPER_ROI_SIZES
 
 
 def test_targets_table_is_the_issues_contract():
@@ -21,11 +24,13 @@ def test_targets_table_is_the_issues_contract():
     assert list(frame.columns) == ["id", "target", "section", "paper", "tolerance"] and len(frame) == len(ids)
 
 
-def test_paper_table2_values_match_the_claims_module():
-    from banlib.paper.claims import PAPER_TABLE2
+def test_table2_targets_name_the_papers_values():
+    from banlib.paper.values import PAPER_TABLE2
 
-    for roi, values in cal.PAPER_TABLE2_VALUES.items():
-        assert values == tuple(PAPER_TABLE2[roi][m][0] for m in cal.TABLE2_MODELS)
+    rows = {t.id: t for t in cal.TARGETS}
+    for roi, models in PAPER_TABLE2.items():
+        for m, (mean, _) in models.items():
+            assert rows[f"table2_{roi}_{m}"].paper == f"{mean:.3f}"
 
 
 def test_roi_size_is_the_papers_share_of_v():
@@ -77,7 +82,7 @@ def test_table2_cells_need_enough_subjects():
     t = pd.DataFrame({"genre": [0.1, 0.2], "MFCC": [0.05, 0.05], "BAN": [0.1, 0.1], "n": [3, 0]},
                      index=["L.HG", "L.HS"])
     names = [f"s{k}" for k in range(cal.TABLE2_MIN_SUBJECTS)]
-    full = {s: t.reindex(list(cal.PAPER_TABLE2_VALUES)).fillna({"n": 0}).astype({"n": int}) for s in names}
+    full = {s: t.reindex(list(TABLE2_ROIS)).fillna({"n": 0}).astype({"n": int}) for s in names}
     full[names[0]].loc["L.HS", ["genre", "MFCC", "BAN", "n"]] = [0.2, 0.05, 0.1, 2]
     for s in names[1:]:
         full[s].loc["L.HS", ["genre", "MFCC", "BAN"]] = np.nan
@@ -101,17 +106,35 @@ def test_json_form_is_strict():
     assert back["decoding_classical"]["measured"] == 1.0 and back["decoding_classical"]["ok"] is True
 
 
+def test_recorded_rows_and_display():
+    conf, acc = _confusions(5, 1, 0.6)
+    table = cal._table(cal.decoding_measures(conf, acc), {}, {})
+    rows = cal.record_rows(table)
+    assert [list(r) for r in rows] == [list(cal.RECORD_COLUMNS)] * len(cal.TARGETS)
+    back = json.loads(json.dumps(rows, allow_nan=False))
+    assert [r["ok"] for r in back] == table.ok.tolist()
+    shown = cal.display(table)
+    assert len(shown) == len(cal.TARGETS) and set(shown.met) <= {"✓", "✗"}
+    assert shown.loc[table.target[table.id == "table2_L.HG_genre"].item(), "twin"] == "undefined"
+    assert (shown.met == "✓").sum() == table.ok.sum()
+
+
 @pytest.fixture(scope="session")
-def quick_calibration(quick_twin, tmp_path_factory):
-    """Calibration of the quick twin (seed 0) through the book's pipeline, in a fresh work folder."""
+def quick_calibration(quick_twin, built_book):
+    """Calibration of the quick twin (seed 0) through the book's pipeline, in the built book's work folder
+    (its ROI cache and BAN checkpoint are reused: the same ROIs and network the chapters report)."""
     from banlib.analyses.pipeline import Pipeline
 
-    pipe = Pipeline(quick_twin, "quick", 0, tmp_path_factory.mktemp("calibration"))
-    return cal.measure(pipe)
+    return cal.measure(Pipeline(quick_twin, "quick", 0, built_book))
 
 
 @pytest.mark.e2e
-def test_quick_twin_meets_every_calibration_target(quick_calibration):
+def test_quick_twin_meets_every_calibration_target(quick_calibration, built_book):
     bad = quick_calibration.loc[~quick_calibration.ok, ["id", "measured", "lo", "hi", "note"]]
     assert bad.empty, "\n" + bad.to_string()
-    json.dumps(cal.as_json(quick_calibration), allow_nan=False)
+    rows = cal.record_rows(quick_calibration)
+    json.dumps(rows, allow_nan=False)
+    recorded = json.loads((built_book / "results" / "01_data.json").read_text())["values"].get("calibration")
+    if recorded is not None:                       # chapter 01 shows the same table
+        assert [(r["id"], r["ok"]) for r in recorded] == [(r["id"], r["ok"]) for r in rows]
+        assert all(r["ok"] for r in recorded)

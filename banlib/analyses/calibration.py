@@ -27,18 +27,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..config import GENRES, PAPER_ROI_SIZES, REAL_N_VOXELS, SUBJECTS
+from ..config import GENRES, REAL_N_VOXELS, SUBJECTS
 from ..data.atlas import TABLE2_ROIS
+from ..paper.values import PAPER_ROI_SIZES, PAPER_TABLE2
 
 ROI_TOLERANCE = 0.35               # relative, on the ROI size
 TABLE2_RANGE = (0.02, 0.30)        # every Table II cell (mean r over subjects)
 TABLE2_MIN_SUBJECTS = 3            # a cell counts as defined when this many subjects have ROI voxels in the label
 CEILING = 0.95                     # a subject decoded at or above this is "at ceiling" (as in chapter 04)
 TOP_CONFUSIONS = 5                 # the paper's two confusions must be among this many largest cells
-PAPER_TABLE2_VALUES = {            # Table II means, repeated from banlib.paper.claims (imports flow one way)
-    "L.HG": (0.148, 0.091, 0.102), "L.HS": (0.219, 0.102, 0.171), "L.PT": (0.127, 0.057, 0.117),
-    "L.LSTG": (0.081, 0.032, 0.082), "R.HG": (0.154, 0.103, 0.124), "R.HS": (0.199, 0.108, 0.146),
-    "R.PT": (0.117, 0.061, 0.091), "R.LSTG": (0.103, 0.048, 0.102)}
 TABLE2_MODELS = ("genre", "MFCC", "BAN")
 
 
@@ -70,9 +67,9 @@ def _roi_targets() -> tuple[Target, ...]:
 def _table2_targets() -> tuple[Target, ...]:
     lo, hi = TABLE2_RANGE
     return tuple(Target(f"table2_{roi}_{m}", f"Table II, {roi}, {m} features (mean r in ROI voxels, mean over subjects)",
-                        "V-F, Table II", f"{PAPER_TABLE2_VALUES[roi][i]:.3f}",
+                        "V-F, Table II", f"{PAPER_TABLE2[roi][m][0]:.3f}",
                         f"between {lo:.2f} and {hi:.2f}, from at least {TABLE2_MIN_SUBJECTS} subjects with ROI voxels in the label", lo, hi)
-                 for roi in TABLE2_ROIS for i, m in enumerate(TABLE2_MODELS))
+                 for roi in TABLE2_ROIS for m in TABLE2_MODELS)
 
 
 TARGETS: tuple[Target, ...] = (
@@ -284,6 +281,32 @@ def as_json(table: pd.DataFrame) -> list[dict]:
             clean["note"] = "undefined"
         out.append(clean)
     return out
+
+
+RECORD_COLUMNS = ("id", "target", "section", "paper", "measured", "tolerance", "ok", "note")
+
+
+def record_rows(table: pd.DataFrame) -> list[dict]:
+    """The rows the book records under ``calibration`` (``results/01_data.json``): strict JSON, one dict
+    per target with ``id, target, section, paper, measured, tolerance, ok, note`` (``measured`` is
+    ``null`` where undefined, the reason in ``note``)."""
+    return [{k: row[k] for k in RECORD_COLUMNS} for row in as_json(table)]
+
+
+def display(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as the chapter shows it: target, section, paper, twin (measured, formatted), must give,
+    met (✓/✗), note. Counts (ROI sizes, confusion ranks) are shown as integers, the rest to 3 decimals."""
+    def shown(row):
+        v = row.measured
+        if not math.isfinite(v):
+            return "undefined"
+        if row.id.startswith(("roi_size_", "confusion_")):
+            return f"{v:.0f}"
+        return f"{v:.2g}" if row.id == "consistency_max_p" else f"{v:.3f}"
+
+    return pd.DataFrame({"target": table.target, "section": table.section, "paper": table.paper,
+                         "twin": [shown(r) for r in table.itertuples()], "must give": table.tolerance,
+                         "met": np.where(table.ok, "✓", "✗"), "note": table.note}).set_index("target")
 
 
 def summary(table: pd.DataFrame) -> str:
