@@ -173,14 +173,14 @@ def measure(pipe, subjects=None, progress: bool = False, network: bool = True) -
     """
     from tqdm.auto import tqdm
 
-    from ..data.dataset import load_responses, voxel_table
+    from ..data.dataset import load_responses
     from ..encoding.voxelwise import fit_and_score
     from ..features.labels import genre_onehot
     from .decoding import decode_subject
     from .table2 import subject_table
 
     source = pipe.source
-    subjects = list(subjects or source.subjects())
+    subjects = list(subjects or pipe.subjects)
     values: dict[str, float] = {}
     notes: dict[str, str] = {}
     bounds: dict[str, tuple] = {}
@@ -201,11 +201,12 @@ def measure(pipe, subjects=None, progress: bool = False, network: bool = True) -
         notes[key] = f"expected {expected:.0f} = {PAPER_ROI_SIZES[sub]} / {REAL_N_VOXELS[sub]:,} x {n_vox:,}"
         if not mask.any():
             continue
-        d = decode_subject(source, sub, mask)
-        confusions[sub], accuracies[sub] = d["confusion"], d["accuracy"]
-        vox = voxel_table(source, sub)
+        design = pipe.design(sub)
+        d = decode_subject(source, design, mask)
+        confusions[sub], accuracies[sub] = d.confusion, float(np.mean(d.pred == d.true))
+        vox = pipe.voxel_table(sub)
         if vox is not None:
-            r = {m: fit_and_score(source, sub, f, voxels=mask).r for m, f in spaces.items()}
+            r = {m: fit_and_score(source, design, f, voxels=mask).r for m, f in spaces.items()}
             labels = vox["roi"].to_numpy()[mask]
             tables[sub] = subject_table(r, labels)
 
