@@ -95,7 +95,10 @@ def test_genre_space_puts_confused_genres_close():
     D = np.linalg.norm(E[:, None] - E[None], axis=-1)
     T = brain.target_distances()
     iu = np.triu_indices(len(GENRES), 1)
-    assert E.shape == (10, brain.GENRE_DIMS) and np.corrcoef(D[iu], T[iu])[0, 1] > 0.85
+    # 45 distances in 5 dimensions: close to the wanted ones overall (pairs never confused all want 1, so
+    # the fit is looser there), and the planted confused pairs are the closest, in the planted order
+    assert E.shape == (10, brain.GENRE_DIMS) and np.corrcoef(D[iu], T[iu])[0, 1] > 0.8
+    assert np.argsort(D[iu], kind="stable")[:6].tolist() == np.argsort(T[iu], kind="stable")[:6].tolist()
     i = GENRES.index
     assert D[i("rock"), i("country")] < D[i("rock"), i("classical")]
     assert D[i("disco"), i("pop")] < D[i("disco"), i("metal")]
