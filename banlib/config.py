@@ -76,7 +76,7 @@ class Profile:
 
 
 PROFILES = {
-    "quick": Profile("quick", voxel_fraction=1 / 30, n_roi_repeats=100, train_epochs=8,
+    "quick": Profile("quick", voxel_fraction=1 / 10, n_roi_repeats=100, train_epochs=8,
                      all_gtzan_tracks=False, widths=QUICK_WIDTHS, n_permutations=20),
     "full": Profile("full", voxel_fraction=1.0, n_roi_repeats=100, train_epochs=60,
                     all_gtzan_tracks=True),

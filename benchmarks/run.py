@@ -1,9 +1,14 @@
 """Benchmarks (run on demand with `make bench`; never part of `make test`).
 
-    python benchmarks/run.py [roi] [ridge] [train] [twin-full] [orientation]
+    python benchmarks/run.py [roi] [ridge] [train] [twin-full] [orientation] [calibration] [calibration-full]
     python benchmarks/run.py train --device cuda          # GPU throughput, when a GPU is visible
     python benchmarks/run.py full-analyses --twin PATH    # chapters 02, 04, 05 on the full-profile twin
     python benchmarks/run.py coordinates --twin PATH      # raw-BOLD coordinates: quick twin route + one real-size run
+
+``calibration``: quick twins of seeds 0, 1, 2 (generated under benchmarks/out/), each measured against
+every calibration target; ``calibration-full``: the full-profile twin of seed 0 (~6 min, 10 GB, ~9 GB RAM;
+needs ``BENCH_FULL_NETWORK=1`` to include the full-profile BAN, hours on CPU). Set ``BENCH_SEEDS`` to
+change the seeds (e.g. ``BENCH_SEEDS=0,1``).
 
 Writes JSON to benchmarks/out/ and prints Markdown rows for benchmarks/RESULTS.md. Every heavy step runs in
 a fresh child process, which reports its own wall time, peak RSS (``getrusage(RUSAGE_SELF).ru_maxrss``:
@@ -652,10 +657,58 @@ def _widths(choice: str) -> tuple:
     return tuple(get_profile(choice).widths)
 
 
+# --------------------------------------------------------------------------- calibration (issue 16)
+
+def _calibrate(profile: str, seed: int, network: bool) -> dict:
+    """Generate (or reuse) one twin under benchmarks/out/ and measure every calibration target on it."""
+    from banlib.analyses import calibration
+    from banlib.analyses.pipeline import Pipeline
+    from banlib.data.dataset import open_source
+    from banlib.twin.build import make_twin
+
+    data = OUT / "data"
+    t = time.perf_counter()
+    make_twin(data / "twin" / f"{profile}-seed{seed}", profile, seed, datalad=False)
+    t_twin = time.perf_counter() - t
+    pipe = Pipeline(open_source("twin", data, profile, seed), profile, seed, OUT / f"calibration-{profile}-seed{seed}")
+    t = time.perf_counter()
+    table = calibration.measure(pipe, progress=True, network=network)
+    return {"profile": profile, "seed": seed, "twin_s": t_twin, "measure_s": time.perf_counter() - t,
+            "met": int(table.ok.sum()), "targets": len(table), "summary": calibration.summary(table),
+            "table": calibration.as_json(table)}
+
+
+def _markdown(results: list[dict]) -> str:
+    """One column per run: every target's measured value, and a mark where it is not met."""
+    head = "| target | paper | twin must give | " + " | ".join(f"{r['profile']} seed {r['seed']}" for r in results) + " |"
+    lines = [head, "|" + "---|" * (3 + len(results))]
+    for i, row in enumerate(results[0]["table"]):
+        cells = []
+        for r in results:
+            x = r["table"][i]
+            v = x["measured"]
+            shown = "n/a" if v is None else (f"{v:.0f}" if x["id"].startswith(("roi_size", "confusion_")) else f"{v:.3f}")
+            cells.append(shown + ("" if x["ok"] else " ✗"))
+        lines.append(f"| {row['id']} | {row['paper']} | {row['tolerance']} | " + " | ".join(cells) + " |")
+    lines.append("| **targets met** | | | " + " | ".join(f"**{r['met']} / {r['targets']}**" for r in results) + " |")
+    return "\n".join(lines)
+
+
+def bench_calibration(profile: str = "quick") -> dict:
+    seeds = [int(s) for s in os.environ.get("BENCH_SEEDS", "0,1,2" if profile == "quick" else "0").split(",")]
+    network = profile == "quick" or os.environ.get("BENCH_FULL_NETWORK") == "1"
+    runs = [_calibrate(profile, s, network) for s in seeds]
+    (OUT / f"calibration-{profile}.md").write_text(_markdown(runs) + "\n")
+    print(_markdown(runs))
+    return {"runs": runs}
+
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("which", nargs="*", default=["roi", "ridge", "train"],
-                   choices=["roi", "ridge", "train", "twin-full", "full-analyses", "orientation", "coordinates"])
+                   choices=["roi", "ridge", "train", "twin-full", "full-analyses", "orientation", "coordinates",
+                            "calibration", "calibration-full"])
     p.add_argument("--device", default="cpu", help="train: cpu or cuda")
     p.add_argument("--twin", help="full-analyses: the full-profile twin (banlib twin --profile full --out PATH)")
     p.add_argument("--subjects", nargs="*", help="full-analyses: subjects (default all)")
@@ -668,12 +721,15 @@ def main(argv=None) -> int:
             p.error(f"{name} needs --twin PATH")
         run = {"roi": bench_roi, "ridge": bench_ridge, "train": lambda: bench_train(args.device),
                "twin-full": bench_twin_full, "orientation": bench_orientation,
+               "calibration": bench_calibration, "calibration-full": lambda: bench_calibration("full"),
                "full-analyses": lambda: bench_full_analyses(args.twin, args.subjects, _widths(args.network_widths)),
                "coordinates": lambda: bench_coordinates(args.twin)}[name]
         result = run()
         result["machine"] = machine()
         suffix = f"-{args.device}" if name == "train" else ""
         (OUT / f"{name}{suffix}.json").write_text(json.dumps(result, indent=2))
+        if name.startswith("calibration"):
+            continue
         print(f"## {name}\n" + "\n".join(f"| {k} | {v:.4g} |" if isinstance(v, float) else f"| {k} | {v} |"
                                        for k, v in result.items()))
     return 0

@@ -37,8 +37,13 @@ def test_genre_pca_finds_a_planted_contrast():
 
 
 def test_model_ranking_follows_the_planted_truth(quick_twin):
-    """Genre-planted voxels favour the genre model, acoustic-planted voxels favour MFCC, and in each
-    label the winner follows which kind was planted more often there."""
+    """The encoding models recover the planted tuning. The twin plants, per voxel, a genre drive and an
+    acoustic drive (genre voxels carry both); ``oracle_r_genre``/``oracle_r_acoustic`` in its voxel table
+    are the test correlations a perfect model of each drive would reach. The genre model's r must follow
+    the planted genre drive, MFCC's the acoustic drive, and in each Table II label the winner must follow
+    which drive was planted stronger there."""
+    from scipy import stats
+
     from banlib.data.design import clip_table, subject_design
     from banlib.data.dataset import voxel_table
     from banlib.features.labels import genre_onehot
@@ -52,15 +57,20 @@ def test_model_ranking_follows_the_planted_truth(quick_twin):
     design = subject_design(quick_twin, sub)
     r = {m: fit_and_score(quick_twin, design, f).r for m, f in spaces.items()}
     truth = vox.truth.to_numpy()
-    assert r["genre"][truth == "genre"].mean() > r["MFCC"][truth == "genre"].mean() + 0.05
+    planted = {"genre": vox.oracle_r_genre.to_numpy(), "MFCC": vox.oracle_r_acoustic.to_numpy()}
+    driven = truth != "none"
+    assert stats.spearmanr(r["genre"][driven], planted["genre"][driven])[0] > 0.5
+    assert stats.spearmanr(r["MFCC"][driven], planted["MFCC"][driven])[0] > 0.4
+    assert abs(r["genre"][truth == "none"].mean()) < 0.02 and abs(r["MFCC"][truth == "none"].mean()) < 0.02
+    assert r["genre"][truth == "genre"].mean() > r["MFCC"][truth == "genre"].mean() + 0.03
     assert r["MFCC"][truth == "acoustic"].mean() > r["genre"][truth == "acoustic"].mean() + 0.1
-    table = t2.subject_table(r, vox.roi)
-    share = vox.groupby("roi").truth.value_counts(normalize=True).unstack(fill_value=0)
-    # in labels with a clear majority kind and enough voxels to average over, the winner follows the majority
-    decided, agree = 0, 0
+    table = t2.subject_table(r, vox.roi).loc[list(TABLE2_ROIS)]
+    gap = (vox.groupby("roi").oracle_r_genre.mean() - vox.groupby("roi").oracle_r_acoustic.mean()).loc[list(TABLE2_ROIS)]
+    won = table["genre"] - table["MFCC"]
+    assert stats.spearmanr(won, gap)[0] > 0.5
+    decided = 0
     for roi in TABLE2_ROIS:
-        gap = share.loc[roi, "genre"] - share.loc[roi, "acoustic"]
-        if abs(gap) > 0.15 and table.loc[roi, "n"] >= 20:
+        if abs(gap[roi]) > 0.03:               # one drive clearly planted stronger in this label
             decided += 1
-            agree += bool((table.loc[roi, "genre"] > table.loc[roi, "MFCC"]) == (gap > 0))
-    assert decided >= 3 and agree >= decided - 1, (decided, agree, table)
+            assert (won[roi] > 0) == (gap[roi] > 0), (roi, gap[roi], table.loc[roi])
+    assert decided >= 4

@@ -39,7 +39,7 @@ class Chapter:
 
     @classmethod
     def open(cls, name: str, data_source: str, profile: str, seed: int, data_dir, results_path=None,
-             figures_dir=None, show_label: bool = True, grid_widths: str = "quick") -> "Chapter":
+             figures_dir=None, grid_widths: str = "quick", show_label: bool = True) -> "Chapter":
         """Open (on the twin: generate when missing) the data, start the results file and the pipeline
         (``grid_widths``: the recurrence grid's widths, :func:`banlib.config.grid_widths`)."""
         from ..analyses.pipeline import Pipeline, work_dir

@@ -31,13 +31,15 @@ from .. import __version__, tools
 from ..data.stimuli import stimulus_clips
 from ..config import (CLIP_SECONDS, GENRES, N_TEST_RUNS, N_TRAINING_RUNS, REAL_N_VOXELS, SAMPLE_RATE,
                       SUBJECTS, TEST_REPEATS, TR, get_profile, rng)
-from ..data.dataset import DataSource
+from ..data.dataset import DataError, DataSource
 from ..data.design import clip_grid, clip_table
-from ..features.labels import genre_onehot
 from ..features.spectral import frames_to_trs, log_mel
 from . import brain, music, raw
 from .stimfiles import write_stimulus_files
 
+# Raised whenever the generator changes what a twin of a given profile and seed contains; a twin on disk with
+# another format is refused (make_twin), not silently read.
+TWIN_FORMAT = 3
 CORRUPT_TRACK = ("jazz", 54)      # GTZAN's known corrupt file, planted truncated
 N_TRACKS = 100
 TRACKS_PER_GENRE = 54
@@ -87,6 +89,8 @@ def write_events(df: pd.DataFrame, path: Path, lose_quote_rows=()) -> None:
 
 
 def bold_sidecar(task: str) -> dict:
+    """The ``_bold.json`` sidecar of a run of ``task`` (``"Training"`` or ``"Test"``) as ds003720 writes it:
+    scanner fields, ``RepetitionTime`` (s) and ``SliceTiming`` (s, 68 slices, multiband 4, interleaved)."""
     n_slices, mb = 68, 4
     per_band = n_slices // mb
     order = list(range(0, per_band, 2)) + list(range(1, per_band, 2))
@@ -106,10 +110,10 @@ def _write_json(obj, path: Path) -> None:
 
 
 def _render_one(args):
-    genre, track, seed, path = args
+    genre, track, seed, like, blend, path = args
     import soundfile as sf
 
-    wave = music.render(genre, track, seed)
+    wave = music.render(genre, track, seed, like=like, blend=blend)
     sf.write(path, wave, SAMPLE_RATE, subtype="PCM_16")
     if (genre, track) == CORRUPT_TRACK:        # keep the header, cut the data: truncated like GTZAN's
         data = Path(path).read_bytes()
@@ -117,15 +121,50 @@ def _render_one(args):
     return path
 
 
-def render_audio(root: Path, tracks, seed: int, workers: int = 2) -> None:
+def render_audio(root: Path, tracks: pd.DataFrame, seed: int, workers: int = 2) -> None:
+    """Render every track of ``tracks`` (columns genre, track, like, blend) into the GTZAN layout."""
     jobs = []
-    for genre, track in tracks:
-        path = root / "genres" / genre / f"{genre}.{track:05d}.wav"
+    for r in tracks.itertuples():
+        path = root / "genres" / r.genre / f"{r.genre}.{r.track:05d}.wav"
         path.parent.mkdir(parents=True, exist_ok=True)
-        jobs.append((genre, track, seed, str(path)))
+        jobs.append((r.genre, int(r.track), seed, r.like, float(r.blend), str(path)))
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for _ in tqdm(pool.map(_render_one, jobs, chunksize=8), total=len(jobs), desc="render audio", unit="track"):
             pass
+
+
+def plan_tracks(design: dict[str, list[pd.DataFrame]], seed: int, all_tracks: bool) -> pd.DataFrame:
+    """Every track to render: which genre it sounds like (by quota within its genre's fMRI test
+    tracks, fMRI training tracks and the rest, :func:`brain.sounds_like`) and its musical plan."""
+    groups = {}
+    for genre in GENRES:
+        used = {task: sorted({int(t) for ev in runs for g, t in zip(ev.genre, ev.track) if g == genre})
+                for task, runs in design.items()}
+        rest = [t for t in range(N_TRACKS) if t not in used["Test"] + used["Training"]]
+        if not all_tracks:
+            rest = [t for t in rest if (genre, t) == CORRUPT_TRACK]
+        groups[genre] = {"test": used["Test"], "training": used["Training"], "rest": rest}
+    tracks = brain.sounds_like(groups, seed)
+    plans = [music.track_plan(r.genre, int(r.track), seed, r.like, r.blend) for r in tracks.itertuples()]
+    for key in ("cue", "bpm", "key", "drums", "bass", "chords", "chord_program", "lead_program", "bass_program"):
+        tracks[key] = [p[key] for p in plans]
+    tracks["bpm"] = tracks.bpm.round(2)
+    tracks["borrowed"] = [sum(src != r.genre for src in p["sources"].values()) for p, r in zip(plans, tracks.itertuples())]
+    return tracks
+
+
+def cue_record(tracks: pd.DataFrame) -> dict:
+    """The planted interpretability cue (``twin_truth/cue.json``): where it is and which tracks carry it."""
+    lo, hi = music.cue_band_hz()
+    centres = music.mel_band_centres()
+    bands = np.nonzero((centres >= lo) & (centres <= hi))[0]
+    return {"genre": music.CUE.genre, "contrast_genre": "jazz", "instrument": f"GM program {music.CUE.program} (harmonica)",
+            "register_midi": list(music.CUE.register), "band_hz": [round(lo, 1), round(hi, 1)],
+            "mel_bands": [int(bands.min()), int(bands.max())] if len(bands) else None, "n_mels": len(centres),
+            "timing": "a riff in bars 1-2 of every 4 bars, for the whole track",
+            "tracks": [f"{g}.{t:05d}" for g, t, c in zip(tracks.genre, tracks.track, tracks.cue) if c],
+            "note": "no other genre uses the harmonica or notes in this register (leads and chords stay at or "
+                    f"below MIDI {music.LEAD_TOP}); its harmonics lie above the band"}
 
 
 def acoustic_features(stimuli: dict[int, np.ndarray], n_clips: int) -> np.ndarray:
@@ -146,39 +185,57 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
 
 
 def simulate_subject(root: Path, subject: str, n_voxels: int, seed: int, clips: pd.DataFrame,
-                     acoustic: np.ndarray, candidates: pd.DataFrame, source: DataSource) -> dict:
-    vox = brain.make_voxels(subject, n_voxels, seed, candidates)
+                     acoustic: np.ndarray, candidates: pd.DataFrame, source: DataSource,
+                     genre_drive: np.ndarray, full_voxels: int | None = None) -> dict:
+    """Plant one subject's voxels and write its three response matrices and its planted truth.
+
+    ``acoustic`` (540, 10, 9) acoustic features per clip and TR, ``genre_drive`` (540, K) each clip's
+    place in the genre space (:func:`brain.clip_genre_drive`); the unexplained drive
+    (:func:`brain.unexplained_features`) is drawn from the seed."""
+    vox = brain.make_voxels(subject, n_voxels, seed, candidates, full_voxels)
     g = rng(seed, "twin", "hrf", subject)
     peak = float(np.round(g.uniform(5.0, 6.5), 3))
     h = brain.hrf(peak=peak)
-    Wg = brain.genre_weights(vox, seed, subject)
-    Wa = brain.acoustic_weights(vox, acoustic.shape[-1], seed, subject)
-    weights = np.vstack([Wg.T, Wa.T])                                     # (19, V)
-    per_clip = np.concatenate([genre_onehot(clips.genre), acoustic], axis=-1)
+    unexplained = brain.unexplained_features(len(clips), seed)
+    weights = {"genre": brain.genre_weights(vox, seed, subject).T,                 # (K, V)
+               "acoustic": brain.acoustic_weights(vox, acoustic.shape[-1], seed, subject).T,
+               "unexplained": brain.unexplained_weights(vox, unexplained.shape[-1], seed, subject).T}
+    per_clip = {"genre": np.repeat(genre_drive[:, None, :], acoustic.shape[1], axis=1), "acoustic": acoustic,
+                "unexplained": unexplained}
+    snrs = {k: vox[f"{k}_snr"].to_numpy() for k in weights}
     pos = np.arange(410) % 10
     deriv = root / "derivative" / "preprocessed_data"
-    snr = vox.snr.to_numpy()
+    gains = None
     for task in ("Training", "Test"):
         grid = clip_grid(source, subject, task, clips)
-        drive = per_clip[grid, pos[None, :]]                                # (runs, 410, 19)
-        runs = brain.simulate_runs(drive, weights, snr, h, seed, subject, task)
+        drives = {k: f[grid, pos[None, :]] for k, f in per_clip.items()}        # (runs, 410, K)
+        if gains is None:                                                   # set on the training runs
+            gains = brain.signal_gains(drives, weights, snrs, h)
+        runs, parts = brain.simulate_runs(drives, weights, gains, vox, h, seed, subject, task,
+                                          keep_parts=task == "Test")
         _save_npy(deriv / f"{subject}_Resp_{task}.npy", runs.reshape(-1, runs.shape[-1]))
         if task == "Test":
             _save_npy(deriv / f"{subject}_Resp_Test_Mean.npy", brain.test_mean(runs))
+            for k, r in brain.oracle_r(parts, runs).items():
+                vox[f"oracle_r_{k}"] = np.nan_to_num(r).round(4)
     truth = root / "derivative" / "twin_truth"
     vox.to_csv(truth / f"{subject}_voxels.tsv", sep="\t", index=False, lineterminator="\n")
-    np.savez(truth / f"{subject}_weights.npz", genre=Wg.astype(np.float32), acoustic=Wa.astype(np.float32),
-             hrf=h.astype(np.float32))
-    return {"n_voxels": int(n_voxels), "hrf_peak_s": peak,
+    np.savez(truth / f"{subject}_weights.npz", hrf=h.astype(np.float32),
+             **{k: w.T.astype(np.float32) for k, w in weights.items()})
+    return {"n_voxels": int(n_voxels), "hrf_peak_s": peak, "genre_extent": brain.SUBJECT_EXTENT.get(subject, 1.0),
             "planted": {k: int(v) for k, v in vox.truth.value_counts().sort_index().items()}}
 
 
-def write_behaviour(root: Path, subject: str, seed: int, test_events: list[pd.DataFrame]) -> None:
+def write_behaviour(root: Path, subject: str, seed: int, test_events: list[pd.DataFrame],
+                    tracks: pd.DataFrame) -> None:
+    """Write ``<subject>/beh/<subject>_task-GenreChoice_beh.tsv`` (and its ``.json``): one simulated
+    listener's choice for every test clip, in fMRI order (``test_events``: the events of the test runs),
+    drawn from each track's planted choice probabilities (``tracks``: :func:`plan_tracks`)."""
     rows = []
     for run, ev in enumerate(test_events, start=1):
         for r in ev.iloc[1:1 + len(GENRES)].itertuples():     # each test clip once, fMRI order
             rows.append((run, r.genre, r.track))
-    choices = brain.behavioural_choices([r[1] for r in rows], seed, subject)
+    choices = brain.behavioural_choices(tracks, [(r[1], r[2]) for r in rows], seed, subject)
     beh = root / subject / "beh"
     beh.mkdir(parents=True, exist_ok=True)
     df = pd.DataFrame(rows, columns=["run", "genre", "track"])
@@ -189,6 +246,26 @@ def write_behaviour(root: Path, subject: str, seed: int, test_events: list[pd.Da
                  "genre": {"Description": "true GTZAN genre of the clip"},
                  "choice": {"Description": "simulated genre choice (twin only; ds003720 has no behaviour)"}},
                 beh / f"{subject}_task-GenreChoice_beh.json")
+
+
+def write_planted(truth: Path, tracks: pd.DataFrame, clips: pd.DataFrame, genre_drive: np.ndarray, seed: int) -> None:
+    """The planted structure shared by music, cortex and listeners (see :mod:`banlib.twin.brain`)."""
+    def table(m, path):
+        pd.DataFrame(m, index=GENRES, columns=GENRES).round(6).to_csv(truth / path, sep="\t", lineterminator="\n")
+
+    table(brain.planted_confusion(), "planted_confusion.tsv")
+    test = clips[clips.split == "Test"]
+    table(brain.expected_choice_confusion(tracks, test.genre, test.track), "behaviour_confusion.tsv")
+    E = brain.genre_space()
+    pd.DataFrame(E, index=GENRES, columns=[f"dim{i + 1}" for i in range(E.shape[1])]).round(6).to_csv(
+        truth / "genre_space.tsv", sep="\t", lineterminator="\n")
+    D = np.linalg.norm(E[:, None] - E[None], axis=-1)
+    table(D, "genre_distance.tsv")
+    tracks.to_csv(truth / "tracks.tsv", sep="\t", index=False, lineterminator="\n")
+    _save_npy(truth / "clip_genre_drive.npy", genre_drive)
+    _save_npy(truth / "unexplained_features.npy", brain.unexplained_features(len(clips), seed))
+    brain.label_tuning_table().to_csv(truth / "label_tuning.tsv", sep="\t", lineterminator="\n")
+    _write_json(cue_record(tracks), truth / "cue.json")
 
 
 def _datalad(args, cwd: Path) -> None:
@@ -204,7 +281,13 @@ def make_twin(out: str | Path, profile: str = "quick", seed: int = 0, subjects=S
     """Generate the twin at ``out``; returns the path. Existing complete twins are kept."""
     out = Path(out)
     prof = get_profile(profile)
-    if (out / "derivative" / "twin_truth" / "twin.json").exists():
+    stamp = out / "derivative" / "twin_truth" / "twin.json"
+    if stamp.exists():
+        found = json.loads(stamp.read_text()).get("format")
+        if found != TWIN_FORMAT:
+            raise DataError(f"{out}: a twin from another version of the generator (format {found}, this banlib "
+                            f"writes format {TWIN_FORMAT}); its numbers are not comparable. Delete it "
+                            f"(rm -rf {out}) and run again to generate the current twin.")
         return out
     tmp = out.with_name(out.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -235,10 +318,7 @@ def make_twin(out: str | Path, profile: str = "quick", seed: int = 0, subjects=S
 
     source = DataSource("twin", tmp, tmp / "derivative" / "preprocessed_data", tmp / "stimuli" / "gtzan", None)
     clips = clip_table(source, subjects[0])
-    if prof.all_gtzan_tracks:
-        tracks = [(g, t) for g in GENRES for t in range(N_TRACKS)]
-    else:
-        tracks = sorted(set(zip(clips.genre, clips.track.astype(int))) | {CORRUPT_TRACK})
+    tracks = plan_tracks(design, seed, prof.all_gtzan_tracks)
     render_audio(tmp / "stimuli" / "gtzan", tracks, seed, workers)
     write_stimulus_files(tmp / "derivative" / "stimuli_generate", source, clips, seed)
 
@@ -247,23 +327,27 @@ def make_twin(out: str | Path, profile: str = "quick", seed: int = 0, subjects=S
     truth = tmp / "derivative" / "twin_truth"
     _save_npy(truth / "acoustic_features.npy", acoustic)
     clips.drop(columns=["runs", "onsets"]).to_csv(truth / "clips.tsv", sep="\t", lineterminator="\n")
-    pd.DataFrame(brain.behavioural_confusion(), index=GENRES, columns=GENRES).round(6).to_csv(
-        truth / "behaviour_confusion.tsv", sep="\t", lineterminator="\n")
+    genre_drive = brain.clip_genre_drive(clips, tracks, seed)
+    write_planted(truth, tracks, clips, genre_drive, seed)
 
     candidates = brain.candidate_voxels()
-    info = {"profile": profile, "seed": seed, "banlib_version": __version__, "subjects": {},
-            "acoustic_features": list(ACOUSTIC_NAMES), "snr": "signal sd / noise sd, lognormal(median .25, log-sd .4), clipped to [.1, 1]",
-            "noise": "AR(1), phi ~ U(.2, .5) per voxel", "tr_s": TR}
+    info = {"profile": profile, "seed": seed, "banlib_version": __version__, "format": TWIN_FORMAT, "subjects": {},
+            "acoustic_features": list(ACOUSTIC_NAMES), "genre_space_dims": brain.GENRE_DIMS,
+            "snr": "signal sd / noise sd per drive (genre_snr, acoustic_snr in <sub>_voxels.tsv), lognormal "
+                   f"around each label's median (label_tuning.tsv), log-sd {brain.SNR_SPREAD}",
+            "noise": f"AR(1), phi ~ U(.2, .5) per voxel, slow drift (sd ~{brain.DRIFT_SD}), "
+                     f"{brain.NOISY_SHARE:.0%} noisy voxels (2-4x noise, spikes)", "tr_s": TR}
     for sub in tqdm(subjects, desc="simulate cortex", unit="subject"):
         n_vox = max(200, int(round(REAL_N_VOXELS[sub] * prof.voxel_fraction)))
         # raw subjects: voxels are native EPI voxels, and the derivatives are the preprocessed raw runs
         anatomy = raw.plant_anatomy(sub, seed, profile) if sub in raw.raw_subjects(profile) else None
         cands = candidates if anatomy is None else raw.native_candidates(anatomy)
-        info["subjects"][sub] = simulate_subject(tmp, sub, n_vox, seed, clips, acoustic, cands, source)
+        info["subjects"][sub] = simulate_subject(tmp, sub, n_vox, seed, clips, acoustic, cands, source,
+                                                 genre_drive, REAL_N_VOXELS[sub])
         if anatomy is not None:
             vox = pd.read_csv(truth / f"{sub}_voxels.tsv", sep="\t")
             info["subjects"][sub]["raw"] = raw.write_raw_subject(tmp, sub, seed, profile, anatomy, vox)
-        write_behaviour(tmp, sub, seed, design["Test"])
+        write_behaviour(tmp, sub, seed, design["Test"], tracks)
     _write_json(info, truth / "twin.json")
     if datalad:
         _datalad(["create", "--force", "-c", "text2git", "."], tmp)
