@@ -140,6 +140,14 @@ def tables(fits: dict, voxel_tables: dict, masks: dict | None = None) -> dict[st
                                None if masks is None else masks[sub]) for sub, by in fits.items()}
 
 
+#: Why cells of the Table II results can be null (recorded beside them in the results file).
+NAN_REASONS = {"table2_summary": "an sd needs two subjects or more, and a label without ROI voxels in every subject "
+                                 "has no mean",
+               "table2_comparison": "a cell without a mean or without an sd over subjects cannot be compared",
+               "table2_null95": "a label without ROI voxels in any subject has no null",
+               "table2_gain_paper_split": "a label without ROI voxels under one of the two selections has no gain"}
+
+
 def table2_values(per_subject: dict[str, pd.DataFrame]) -> dict:
     """The chapter's Table II results: the summary, the comparison with the paper and its counts."""
     summary = summarise(per_subject)
