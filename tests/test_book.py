@@ -126,3 +126,39 @@ def test_every_notebook_run_is_recorded_and_rerun_reproduces_the_scorecard(built
     record.rerun(out, last)
     changed = record.git(out, "diff", "--name-only", before, "HEAD").split()
     assert set(changed) <= {"notebooks/07_scorecard.ipynb"}, changed     # only papermill's timings differ
+
+
+def _names(tree):
+    """Names a cell binds and names it reads (any scope; comprehension and function variables count as bound)."""
+    import ast
+
+    bound, read = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (bound if isinstance(node.ctx, (ast.Store, ast.Del)) else read).add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return bound, read
+
+
+@pytest.mark.parametrize("nb", book.notebooks(), ids=lambda p: p.stem)
+def test_notebook_cells_use_no_name_before_it_is_defined(nb):
+    """A name read in a cell must be bound in that cell or an earlier one (a cell that uses ``pd`` before the cell
+    importing pandas fails only when the notebook runs)."""
+    import ast
+    import builtins
+
+    known = set(dir(builtins))
+    for i, cell in enumerate(nbformat.read(nb, as_version=4).cells):
+        if cell.cell_type != "code":
+            continue
+        bound, read = _names(ast.parse("\n".join(line for line in cell.source.splitlines()
+                                                 if not line.lstrip().startswith(("%", "!")))))
+        known |= bound
+        assert not read - known, f"{nb.name} cell {i}: {sorted(read - known)} used before they are defined"
