@@ -13,6 +13,7 @@ class FakePipe:
     """Three seeds; the 'model' of a network is its accuracy, so accuracy() can read it back."""
 
     replicates = range(3)
+    seed = 0
     device = "cpu"
     training_data = {"val": "val", "fmri_test": "fmri"}
     grid_widths = (16, 32, 64, 128)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..config import GENRES
+from ..config import GENRES, network_seed
 from ..data.dataset import load_responses
 from .metrics import macro_f1
 from ..encoding.voxelwise import DEFAULT_ALPHAS, fit_and_score, noise_ceiling, pca_features, split_half_reliability
@@ -122,11 +122,12 @@ def score_networks(pipe, networks=("BAN", "feedforward", "CORnet-S passes"), bas
     source = pipe.source
     subjects = pipe.subjects
     replicates = pipe.replicates if replicates is None else replicates
+    listeners = {sub: human_choices(source, sub) for sub in subjects}
     cortical, behaviour, overall, predictions = [], [], [], {}
     for replicate in tqdm(replicates, desc="training seeds", disable=not progress):
+        seed = network_seed(pipe.seed, replicate)
         for name in tqdm(networks, desc="networks", leave=False, disable=not progress):
             out = pipe.responses(name, replicate=replicate)
-            seed = pipe.config(name, replicate=replicate).seed
             acts = out["activations"] if replicate == replicates[0] else {bas_area: out["activations"][bas_area]}
             predictions.setdefault(name, out["predictions"])
             modules = network_modules(out["model"])
@@ -136,7 +137,7 @@ def score_networks(pipe, networks=("BAN", "feedforward", "CORnet-S passes"), bas
                 scores.insert(0, "network", name)
                 if replicate == replicates[0]:
                     cortical.append(scores)
-                choices = human_choices(source, sub)
+                choices = listeners[sub]
                 f1 = behavioural_score(choices, out["predictions"]) if choices is not None else float("nan")
                 behaviour.append({"network": name, "seed": seed, "subject": sub, "macro_f1": f1})
                 c = float(scores.set_index("area").loc[bas_area, "median_r"])
@@ -201,7 +202,7 @@ def control_table(scores: dict, controls: dict, area: str = "T2T3") -> pd.DataFr
     (cort, beh), (cort0, beh0) = means(scores), means(controls)
     rows = {}
     for name in cort0.index:
-        base = name[:-len(UNTRAINED)]
+        base = name.removesuffix(UNTRAINED)
         rows[base] = {f"cortical {area} (trained)": cort.get(base, np.nan), f"cortical {area} (untrained)": cort0[name],
                       "behavioural (trained)": beh.get(base, np.nan), "behavioural (untrained)": beh0[name]}
     table = pd.DataFrame(rows).T
@@ -213,14 +214,19 @@ def control_values(controls: dict, area: str = "T2T3") -> dict:
     """The untrained controls' results, keyed ``untrained_cortical_<network>`` (the ``area`` score, mean over
     subjects), ``untrained_behavioural_<network>`` (only with listeners' choices) and
     ``untrained_cortical_per_area``."""
+    from .pipeline import UNTRAINED
+
+    def key(name):
+        return name.removesuffix(UNTRAINED).replace(" ", "_")
+
     cort = controls["cortical"]
     out = {"untrained_cortical_per_area": {f"{n}/{a}": float(v) for (n, a), v in
                                            cort.groupby(["network", "area"]).median_r.mean().items()}}
     for name, v in cort[cort.area == area].groupby("network", sort=False).median_r.mean().items():
-        out[f"untrained_cortical_{name.split(' (')[0].replace(' ', '_')}"] = float(v)
+        out[f"untrained_cortical_{key(name)}"] = float(v)
     for name, v in controls["behavioural"].groupby("network", sort=False).macro_f1.mean().items():
         if np.isfinite(v):
-            out[f"untrained_behavioural_{name.split(' (')[0].replace(' ', '_')}"] = float(v)
+            out[f"untrained_behavioural_{key(name)}"] = float(v)
     return out
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import CROP_FRAMES, GENRES
+from ..config import CROP_FRAMES, GENRES, network_seed
 from ..models.train import parameter_count, predict
 from .metrics import confusion_matrix
 
@@ -21,17 +21,16 @@ NETWORKS = ("BAN", "feedforward", "CORnet-S passes")
 
 def data_values(data: dict) -> dict:
     """Training and held-out track counts and the unreadable files skipped."""
-    excluded = data["train"].excluded
     return {"n_train_tracks": len(data["train"].specs), "n_val_tracks": len(data["val"].specs),
             "skipped_audio": [Path(p).name for p in data["train"].skipped],
-            "excluded_test_repeats": {k: v for k, v in excluded.items() if v != "fMRI test stimulus"},
+            "excluded_test_repeats": data["train"].test_repeats,
             "training_fingerprint": data["train"].fingerprint}
 
 
 def data_sentence(data: dict, device: str, widths) -> str:
     """The training data in one sentence."""
     skipped = [Path(p).name for p in data["train"].skipped]
-    repeats = {k: v for k, v in data["train"].excluded.items() if v != "fMRI test stimulus"}
+    repeats = data["train"].test_repeats
     return (f"Training tracks: **{len(data['train'].specs)}**, held-out tracks: **{len(data['val'].specs)}**, "
             f"fMRI test clips: **{len(data['fmri_test'].specs)}**; skipped unreadable files: {len(skipped)} "
             f"({', '.join(skipped) or 'none'}); left out as listed repetitions of an fMRI test track (GTZAN's "
@@ -72,7 +71,7 @@ def seed_accuracies(pipe, names=NETWORKS) -> pd.DataFrame:
     for replicate in pipe.replicates:
         for name in names:
             model, _, _ = pipe.network(name, replicate=replicate)
-            rows.append({"network": name, "seed": pipe.config(name, replicate=replicate).seed,
+            rows.append({"network": name, "seed": network_seed(pipe.seed, replicate),
                          "held-out accuracy": accuracy(model, data["val"], pipe.device)[0],
                          "fMRI-clip accuracy": accuracy(model, data["fmri_test"], pipe.device)[0]})
     return pd.DataFrame(rows)
@@ -168,7 +167,7 @@ def recurrence_grid_seeds(pipe, structures=None) -> pd.DataFrame:
     data = pipe.training_data
     scores = {}
     for replicate in pipe.replicates:
-        seed = pipe.config("BAN", replicate=replicate).seed
+        seed = network_seed(pipe.seed, replicate)
         for passes in structures:
             model, _, _ = pipe.grid_network(passes, replicate)
             scores.setdefault("/".join(map(str, passes)), {})[seed] = accuracy(model, data["val"], pipe.device)[0]

@@ -150,7 +150,8 @@ class Pipeline:
         """Spectrograms for training (``train``, ``val``, ``fmri_test``); read only when needed."""
         from ..models.train import prepare_data
 
-        return prepare_data(self.source, split="random", seed=self.seed, clips=self.clips)
+        return prepare_data(self.source, split="random", seed=self.seed, clips=self.clips,
+                            fingerprint=self.__dict__.get("training_fingerprint"))
 
     @cached_property
     def training_fingerprint(self) -> str:
@@ -195,8 +196,9 @@ class Pipeline:
 
         if name.endswith(UNTRAINED):
             # the control: the weights training starts from; inputs standardised as for the trained network
-            _, _, norm = self.network(name[:-len(UNTRAINED)], passes, widths, replicate)
-            model = initial_model(self.config(name[:-len(UNTRAINED)], passes, widths, replicate)).to(self.device).eval()
+            base = name.removesuffix(UNTRAINED)
+            _, _, norm = self.network(base, passes, widths, replicate)
+            model = initial_model(self.config(base, passes, widths, replicate)).to(self.device).eval()
             return model, [], norm
         cfg = self.config(name, passes, widths, replicate)
         tag = network_tag(name, passes)

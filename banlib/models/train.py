@@ -75,6 +75,9 @@ class TrainConfig:
         return hashlib.sha256(json.dumps(d, sort_keys=True, default=list).encode()).hexdigest()[:16]
 
 
+TEST_STIMULUS = "fMRI test stimulus"     # why a test track is excluded from training
+
+
 @dataclass
 class SpectrogramSet:
     """Standardised log-mel spectrograms ``(n, 64, frames)`` with labels and names."""
@@ -88,6 +91,12 @@ class SpectrogramSet:
     excluded: dict = field(default_factory=dict)     # track -> why it was left out of training
     fingerprint: str = ""                            # training_fingerprint of the files read
 
+    @property
+    def test_repeats(self) -> dict:
+        """The excluded tracks that repeat an fMRI test track (the test tracks themselves left out)."""
+        return {k: v for k, v in self.excluded.items() if v != TEST_STIMULUS}
+
+
 
 def training_tracks(source: DataSource, clips=None) -> tuple[list, dict]:
     """The GTZAN files BAN may learn from, and those it may not.
@@ -99,9 +108,9 @@ def training_tracks(source: DataSource, clips=None) -> tuple[list, dict]:
     from ..data import gtzan_faults
 
     clips = clip_table(source) if clips is None else clips
-    test = sorted({f"{g}.{int(t):05d}" for g, t, s in zip(clips.genre, clips.track, clips.split) if s == "Test"})
-    excluded = {name: "fMRI test stimulus" for name in test}
-    excluded.update({name: f"{why['kind']} of {why['repeats']} (fMRI test stimulus)"
+    test = gtzan_faults.test_tracks(clips)
+    excluded = {name: TEST_STIMULUS for name in test}
+    excluded.update({name: f"{why['kind']} of {why['repeats']} ({TEST_STIMULUS})"
                      for name, why in gtzan_faults.repeats(test).items()})
     items = [(p, p.name.split(".")[0], int(p.name.split(".")[1])) for p in gtzan_files(source.gtzan_root)]
     return [it for it in items if it[0].stem not in excluded], excluded
@@ -110,8 +119,12 @@ def training_tracks(source: DataSource, clips=None) -> tuple[list, dict]:
 def training_fingerprint(source: DataSource, clips=None) -> str:
     """16 hex digits of a SHA-256 over the name and content of every file :func:`training_tracks` keeps: two
     data sources with the same fingerprint train the same network, wherever their files lie."""
+    return _fingerprint(training_tracks(source, clips)[0])
+
+
+def _fingerprint(items) -> str:
     digest = hashlib.sha256()
-    for path, _, _ in training_tracks(source, clips)[0]:
+    for path, _, _ in items:
         digest.update(path.name.encode() + b"\0")
         with open(path, "rb") as f:
             digest.update(hashlib.file_digest(f, "sha256").digest())
@@ -122,10 +135,12 @@ def _specs(waves) -> list[np.ndarray]:
     return [log_mel(w) for w in waves]
 
 
-def prepare_data(source: DataSource, split: str = "random", seed: int = 0, clips=None) -> dict[str, SpectrogramSet]:
+def prepare_data(source: DataSource, split: str = "random", seed: int = 0, clips=None,
+                 fingerprint: str | None = None) -> dict[str, SpectrogramSet]:
     """``train`` and ``val`` sets from GTZAN-layout tracks (fMRI test tracks excluded) and the
     ``fmri_test`` set: the 60 fMRI test stimuli as played (15-s cuts). ``clips`` is the design's clip
-    table (read from the events when not given)."""
+    table (read from the events when not given); ``fingerprint``, the :func:`training_fingerprint` when the
+    caller has it already (else it is computed)."""
     clips = clip_table(source) if clips is None else clips
     items, excluded = training_tracks(source, clips)
     if split == "filtered":
@@ -157,7 +172,7 @@ def prepare_data(source: DataSource, split: str = "random", seed: int = 0, clips
                                       [f"{g}.{t:05d}" for g, t in zip(read.genre, read.track)])
     all_train = np.concatenate([s.ravel() for s in out["train"].specs])
     mean, sd = float(all_train.mean()), float(all_train.std())
-    fingerprint = training_fingerprint(source, clips)
+    fingerprint = fingerprint or _fingerprint(items)
     for s in out.values():
         s.specs = [((x - mean) / sd).astype(np.float32) for x in s.specs]
         s.mean, s.sd, s.fingerprint = mean, sd, fingerprint
