@@ -48,13 +48,13 @@ def make_full_matrix(path: Path) -> Path:
     if path.exists():
         return path
     from banlib.config import GENRES
-    from banlib.encoding.delays import design_matrix
+    from banlib.encoding.delays import Delayer
     from banlib.features.labels import genre_onehot
 
     g = np.random.default_rng(0)
     genres = np.array(GENRES)[g.integers(0, 10, 540)]
     grid = np.stack([np.repeat(g.permutation(540)[:41], 10) for _ in range(12)])
-    X = design_matrix(genre_onehot(genres), grid)
+    X = Delayer().design_matrix(genre_onehot(genres), grid)
     np.save(path.with_name("X.npy"), X)
     Y = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(T_TRAIN, V_FULL))
     for lo in range(0, V_FULL, 8192):
@@ -264,12 +264,12 @@ def _ridge_full(ypath: str, p: int, reference_voxels: int) -> dict:
 def _ridge_design(p: int) -> np.ndarray:
     """A standardised design of ``p`` delayed features (p / 3 per-clip features x 3 FIR delays) on the
     training runs' grid, like chapter 05's MFCC model: smooth random per-clip features."""
-    from banlib.encoding.delays import design_matrix
+    from banlib.encoding.delays import Delayer
 
     g = np.random.default_rng(1)
     base = g.standard_normal((540, 10, p // 3)).cumsum(axis=1).astype(np.float32)   # smooth within a clip
     grid = np.stack([np.repeat(g.permutation(540)[:41], 10) for _ in range(12)])
-    X = design_matrix(base, grid)
+    X = Delayer().design_matrix(base, grid)
     return ((X - X.mean(0)) / X.std(0)).astype(np.float32)
 
 
@@ -462,14 +462,16 @@ NETWORKS = ("BAN", "feedforward", "CORnet-S passes")
 
 def _open_twin(twin: str):
     """The twin at ``twin`` (any folder made by ``banlib twin --out``) as a DataSource."""
-    from banlib.data.dataset import DataSource
+    from banlib.data.dataset import DataSource, stimuli_route
 
     root = Path(twin)
     manifest = root / "derivative" / "twin_truth" / "twin.json"
     if not manifest.exists():
         raise SystemExit(f"{root}: no twin here; make it with: banlib twin --profile full --out {root}")
-    return DataSource("twin", root, root / "derivative" / "preprocessed_data", root / "stimuli" / "gtzan",
-                      root / "derivative" / "twin_truth", json.loads(manifest.read_text()))
+    source = DataSource("twin", root, root / "derivative" / "preprocessed_data", root / "stimuli" / "gtzan",
+                        root / "derivative" / "twin_truth", json.loads(manifest.read_text()))
+    source.info["stimuli"] = stimuli_route(source)
+    return source
 
 
 def _book_features(twin: str, work: str, widths: list) -> dict:
@@ -507,61 +509,50 @@ def _book_features(twin: str, work: str, widths: list) -> dict:
 
 
 def _chapter(chapter: str, twin: str, work: str, subject: str) -> dict:
-    """One chapter's per-subject work, as its notebook does it, writing what the notebook writes."""
-    from banlib.analyses.pipeline import save_roi
+    """One chapter's per-subject work, as its notebook does it (through the book's Pipeline), writing
+    what the notebook writes."""
+    from banlib.analyses.pipeline import Pipeline
 
-    source = _open_twin(twin)
-    work = Path(work)
-    results = work / "results"
-    results.mkdir(parents=True, exist_ok=True)
+    pipe = Pipeline(_open_twin(twin), "full", 0, work, device="cpu")
     info = {"chapter": chapter, "subject": subject}
+    design = pipe.design(subject)
     if chapter == "02":
-        from banlib.analyses.roi import ROISelector, select_roi
-        from banlib.config import get_profile
-
-        sel = ROISelector(n_repeats=get_profile("full").n_roi_repeats, seed=0)
-        out = select_roi(source, subject, sel)
-        save_roi(results / f"02_roi_{subject}.npz", sel)
-        info.update(roi_size=out["roi_size"], n_voxels=int(len(sel.mask_)))
+        roi = pipe.roi(subject, recompute=True)
+        info.update(roi_size=int(roi.mask.sum()), n_voxels=int(len(roi.mask)))
         return info
-    with np.load(work / "features.npz", allow_pickle=False) as f:
+    with np.load(Path(work) / "features.npz", allow_pickle=False) as f:
         feats = {k: f[k] for k in f.files}
-    with np.load(results / f"02_roi_{subject}.npz", allow_pickle=False) as f:
-        mask = f["mask"].astype(bool)
+    mask = pipe.roi_mask(subject)
     if chapter == "04":
         from banlib.analyses.bas import cortical_scores
         from banlib.analyses.decoding import decode_subject
-        from banlib.data.dataset import voxel_table
 
         t = time.perf_counter()
-        decode_subject(source, subject, mask)
+        decode_subject(pipe.source, design, mask)
         info["decoding_s"] = time.perf_counter() - t
         t = time.perf_counter()
         for name in NETWORKS:
-            cortical_scores({a: feats[f"{name}/{a}"] for a in ("A1", "Belt", "PB", "T2T3")}, source, subject, mask)
+            cortical_scores({a: feats[f"{name}/{a}"] for a in ("A1", "Belt", "PB", "T2T3")}, pipe.source, design, mask)
         info["cortical_roi_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        truth = voxel_table(source, subject).truth.to_numpy()       # the twin check: voxels by planted kind
+        truth = pipe.voxel_table(subject).truth.to_numpy()       # the twin check: voxels by planted kind
         for kind in ("genre", "acoustic", "none"):
-            cortical_scores({a: feats[f"BAN/{a}"] for a in ("A1", "T2T3")}, source, subject, truth == kind)
+            cortical_scores({a: feats[f"BAN/{a}"] for a in ("A1", "T2T3")}, pipe.source, design, truth == kind)
         info["twin_check_s"] = time.perf_counter() - t
         info.update(roi_size=int(mask.sum()), none_voxels=int((truth == "none").sum()))
         return info
     if chapter == "05":
-        from banlib.config import GENRES
-        from banlib.data.design import clip_table
         from banlib.encoding.voxelwise import fit_and_score
         from banlib.features.labels import genre_onehot
 
-        clips = clip_table(source, subject)
-        spaces = {"genre": genre_onehot(clips.genre), "MFCC": feats["mfcc"], "BAN": feats["genre_BAN"]}
+        spaces = {"genre": genre_onehot(pipe.clips.genre), "MFCC": feats["mfcc"], "BAN": feats["genre_BAN"]}
         fits = {}
         for m, f in spaces.items():
             t = time.perf_counter()
-            fits[m] = fit_and_score(source, subject, f)
+            fits[m] = fit_and_score(pipe.source, design, f)
             info[f"fit_{m}_s"] = time.perf_counter() - t
-        np.savez(results / f"05_r_{subject}.npz", **{m: f.r for m, f in fits.items()})
-        info.update(n_voxels=int(len(fits["genre"].r)), genre_features=len(GENRES))
+        np.savez(Path(work) / "results" / f"05_r_{subject}.npz", **{m: f.r for m, f in fits.items()})
+        info.update(n_voxels=int(len(fits["genre"].r)))
         return info
     raise ValueError(chapter)
 

@@ -1,5 +1,6 @@
 import json
 
+from banlib.paper import scorecard
 from banlib.paper.scorecard import build, load_results, tally
 
 
@@ -98,3 +99,18 @@ def test_a_bas_lead_inside_the_spread_is_not_replicated():
     assert card.loc["IV.bas_highest", "verdict"] == "replicated"               # controls are not rivals
     none = {"bas_table": [{"network": "BAN", "subject": "s", "bas": None}]}
     assert build(_results(**{"04_confusion_bas": none})).set_index("id").loc["IV.bas_highest", "verdict"] == "not testable"
+
+
+def test_recovery_section_lists_the_chapters_checks():
+    results = {"02_roi_selection": {"recovery_roi": {"verdict": "recovered", "criterion": "c1", "summary": "s1"},
+                                    "roi_size_sub-001": 40},
+               "06_interpretability": {"recovery_cue": {"verdict": "not recovered", "criterion": "c2", "summary": "s2"}},
+               "04_confusion_bas": {"recovery_decoding": {"verdict": "recovered", "criterion": "c3", "summary": "s3"},
+                                    "behaviour_recovery_mae": 0.01}}
+    table = scorecard.recovery_table(results)
+    assert list(table.index) == ["roi", "decoding", "cue"] and table.loc["cue", "chapter"] == "06_interpretability"
+    assert scorecard.recovery_values(table) == {"recovery_verdicts": {"roi": "recovered", "decoding": "recovered",
+                                                                      "cue": "not recovered"},
+                                                "recovery_recovered": 2, "recovery_checks": 3}
+    assert scorecard.recovery_table({"02_roi_selection": {"roi_size_sub-001": 40}}) is None
+    assert scorecard.recovery_values(None) == {}

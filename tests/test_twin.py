@@ -179,3 +179,21 @@ def test_same_seed_gives_byte_identical_twins(quick_twin, tmp_path):
     ours = {k: v for k, v in ours.items() if k not in (".gitattributes",)}
     assert ours.keys() == theirs.keys()
     assert [k for k in ours if ours[k] != theirs[k]] == []
+
+
+def test_a_raw_subject_plants_as_many_genre_voxels_as_a_whole_cortex_gives():
+    """The raw subject's field of view holds fewer voxels of some labels (quick: a slab); its genre voxels are
+    counted on the whole cortex's label shares, so its ROI is not smaller for it."""
+    from banlib.config import REAL_N_VOXELS
+    from banlib.twin import brain, raw
+
+    cands = brain.candidate_voxels()
+    native = raw.native_candidates(raw.plant_anatomy("sub-001", 0, "quick"))
+    n, full = 6078, REAL_N_VOXELS["sub-001"]
+
+    def genre(v):
+        return int((v.truth == "genre").sum())
+
+    whole = genre(brain.make_voxels("sub-001", n, 0, cands, full))
+    assert genre(brain.make_voxels("sub-001", n, 0, native, full, reference=cands)) == pytest.approx(whole, rel=0.1)
+    assert genre(brain.make_voxels("sub-001", n, 0, native, full)) < 0.9 * whole     # the slab's own shares

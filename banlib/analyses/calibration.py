@@ -91,10 +91,10 @@ TARGETS: tuple[Target, ...] = (
     Target("consistency_min_rho_offdiagonal", "inter-subject consistency, off-diagonal cells only: smallest rho over pairs",
            "V-E", "not given", "defined for every pair (every subject makes errors)", -1.0, 1.0),
     *_table2_targets(),
-    Target("ban_heldout_accuracy", "BAN held-out accuracy (tracks not used in training)", "V-C", "not comparable (GTZAN)",
-           "between 0.60 and 0.90", 0.60, 0.90),
-    Target("ban_per_genre_range", "BAN held-out accuracy per genre: best minus worst genre", "V-C", "not given",
-           ">= 0.20 (unequal genres)", 0.20, None),
+    Target("ban_heldout_accuracy", "BAN held-out accuracy (tracks not used in training), mean over training seeds",
+           "V-C", "not comparable (GTZAN)", "between 0.60 and 0.90", 0.60, 0.90),
+    Target("ban_per_genre_range", "BAN held-out accuracy per genre (mean over training seeds): best minus worst genre",
+           "V-C", "not given", ">= 0.20 (unequal genres)", 0.20, None),
 )
 
 
@@ -161,6 +161,17 @@ def ban_measures(model, val, crop: int, device: str = "cpu") -> dict[str, float]
     return {"ban_heldout_accuracy": float((pred == val.labels).mean()),
             "ban_per_genre_range": float(np.ptp(per_genre[present])),
             "_ban_per_genre": {g: float(a) for g, a, p in zip(GENRES, per_genre, present) if p}}
+
+
+def over_seeds(runs: list[dict]) -> tuple[dict[str, float], dict[str, str]]:
+    """The BAN targets from :func:`ban_measures` of every training seed: held-out accuracy averaged over seeds,
+    per-genre accuracy averaged over seeds and then its range; and the notes that list them."""
+    per_genre = {g: float(np.mean([r["_ban_per_genre"][g] for r in runs])) for g in runs[0]["_ban_per_genre"]}
+    accuracies = [r["ban_heldout_accuracy"] for r in runs]
+    values = {"ban_heldout_accuracy": float(np.mean(accuracies)), "ban_per_genre_range": float(np.ptp(list(per_genre.values())))}
+    notes = {"ban_heldout_accuracy": f"mean over {len(runs)} training seeds (" + ", ".join(f"{a:.3f}" for a in accuracies) + ")",
+             "ban_per_genre_range": "per genre, mean over seeds: " + ", ".join(f"{g} {a:.2f}" for g, a in per_genre.items())}
+    return values, notes
 
 
 def measure(pipe, subjects=None, progress: bool = False, network: bool = True) -> pd.DataFrame:
@@ -236,11 +247,12 @@ def measure(pipe, subjects=None, progress: bool = False, network: bool = True) -
             notes[k] = "undefined: no voxel labels in these data, or an empty ROI"
 
     if network:
-        model, _, _ = pipe.network("BAN")
-        ban = ban_measures(model, pipe.training_data["val"], pipe.config("BAN").crop_frames, pipe.device)
-        per_genre = ban.pop("_ban_per_genre")
-        values.update(ban)
-        notes["ban_per_genre_range"] = ", ".join(f"{g} {a:.2f}" for g, a in per_genre.items())
+        # every training seed: one seed's accuracy on 40 held-out tracks moves by about +-0.1
+        runs = [ban_measures(pipe.network("BAN", replicate=k)[0], pipe.training_data["val"],
+                             pipe.config("BAN", replicate=k).crop_frames, pipe.device) for k in pipe.replicates]
+        ban_values, ban_notes = over_seeds(runs)
+        values.update(ban_values)
+        notes.update(ban_notes)
     else:
         for t in TARGETS:
             if t.id.startswith("ban_") or t.id.endswith("_BAN"):

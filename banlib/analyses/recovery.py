@@ -120,20 +120,20 @@ def confusion_recovery(decoded: np.ndarray, planted: np.ndarray) -> dict:
 
 
 def decoding_recovery(decoded: dict, planted: Planted) -> dict:
-    """Brain decoding of every subject (outputs of :func:`banlib.analyses.decoding.decode_subject`)
+    """Brain decoding of every subject (:class:`banlib.analyses.decoding.Decoded`, by subject)
     against the planted genre space: the mean decoded confusion against the noise-free one, and the
     share of clips decoded as the planted nearest genre (per subject and on average)."""
     from .metrics import confusion_matrix
 
     subjects = sorted(decoded)
     first = decoded[subjects[0]]
-    expected = planted_decoding(planted, first["clips"])
-    planted_conf = confusion_matrix(first["true"], expected)
-    mean = np.mean([decoded[s]["confusion"] for s in subjects], axis=0)
+    expected = planted_decoding(planted, first.clips)
+    planted_conf = confusion_matrix(first.true, expected)
+    mean = np.mean([decoded[s].confusion for s in subjects], axis=0)
     out = confusion_recovery(mean, planted_conf)
-    agree = {s: float((decoded[s]["pred"] == planted_decoding(planted, decoded[s]["clips"])).mean()) for s in subjects}
+    agree = {s: float((decoded[s].pred == planted_decoding(planted, decoded[s].clips)).mean()) for s in subjects}
     out.update({"agreement_per_subject": agree, "agreement_mean": float(np.mean(list(agree.values()))),
-                "planted_accuracy": float((expected == first["true"]).mean()), "planted_confusion": planted_conf})
+                "planted_accuracy": float((expected == first.true).mean()), "planted_confusion": planted_conf})
     return out
 
 
@@ -222,3 +222,112 @@ def cue_recovery(with_cue: list[np.ndarray], without_cue: list[np.ndarray], rows
     return {"share_with_cue": sa, "share_without_cue": sb, "uniform": uniform,
             "enrichment": sa / uniform if np.isfinite(sa) else float("nan"), "n_with": len(a), "n_without": len(b),
             "verdict": _verdict(bool(ok))}
+
+
+# --------------------------------------------------------------------------- one check per chapter
+# Each returns a dict for the chapter's results (``recovery_<check>``): ``verdict``, ``criterion`` (from
+# :data:`CRITERIA`), ``summary`` (one sentence with the numbers) and the numbers themselves. The scorecard's
+# "pipeline recovery" section lists them.
+
+
+def _checked(check: str, out: dict, summary: str) -> dict:
+    return {"verdict": out["verdict"], "criterion": CRITERIA[check], "summary": summary} | {
+        k: v for k, v in out.items() if k != "verdict" and not isinstance(v, np.ndarray)}
+
+
+def roi_check(rois: dict, voxel_tables: dict) -> dict:
+    """Every subject's ROI (:class:`banlib.analyses.roi.ROI`) against its planted genre voxels; recovered when
+    every subject's precision meets the criterion."""
+    per = {s: roi_recovery(r.mask, voxel_tables[s]) for s, r in rois.items()}
+    ok = all(p["verdict"] == RECOVERED for p in per.values())
+    prec = {s: round(p["precision"], 4) for s, p in per.items()}
+    rec = {s: round(p["recall"], 4) for s, p in per.items()}
+    strong = {s: round(p["recall_strong"], 4) for s, p in per.items()}
+    out = {"verdict": _verdict(ok), "precision": prec, "recall": rec, "recall_strong": strong,
+           "min_precision": min(prec.values()), "min_recall": min(rec.values())}
+    return _checked("roi", out, f"precision {min(prec.values()):.2f}-{max(prec.values()):.2f} over subjects, recall "
+                                f"{min(rec.values()):.2f}-{max(rec.values()):.2f} (strongly tuned voxels "
+                                f"{min(strong.values()):.2f}-{max(strong.values()):.2f})")
+
+
+def network_check(evaluation, planted: Planted) -> dict:
+    """A network's held-out predictions (:class:`banlib.analyses.networks.Evaluation`) against the tracks'
+    planted "sounds like"."""
+    val = evaluation.data["val"]
+    out = network_recovery(list(val.names), val.labels, evaluation.val_pred, planted)
+    share = "undefined (no errors)" if not out["errors"] else f"{out['share']:.2f}"
+    return _checked("network", out, f"{out['errors_to_planted_like']} of {out['errors']} held-out errors name the "
+                                    f"planted sounds-like genre (share {share}); accuracy "
+                                    f"{out['accuracy_own_genre_tracks']:.2f} on tracks that sound like their genre, "
+                                    f"{out['accuracy_borrowing_tracks']:.2f} on tracks that borrow another's")
+
+
+def decoding_check(decoded: dict, planted: Planted) -> dict:
+    """Brain decoding of every subject (:class:`banlib.analyses.decoding.Decoded`) against the planted genre
+    space (:func:`decoding_recovery`)."""
+    out = decoding_recovery(decoded, planted)
+    rho = "undefined" if not np.isfinite(out["rho_offdiagonal"]) else f"{out['rho_offdiagonal']:.2f} (p = {out['p']:.2g})"
+    out["agreement_per_subject"] = {s: round(v, 4) for s, v in out["agreement_per_subject"].items()}
+    return _checked("decoding", out, f"off-diagonal Spearman rho with the planted confusion {rho}; "
+                                     f"{out['top5_shared']} of its 5 largest confusions shared; "
+                                     f"{out['agreement_mean']:.2f} of clips decoded as their planted nearest genre")
+
+
+def table2_check(fits: dict, voxel_tables: dict, masks: dict, models=("genre", "MFCC", "BAN")) -> dict:
+    """Table II cells (per subject, ROI voxels) against the planted oracle r of the same voxels; recovered
+    when every model's cells follow the planted ones (:func:`table2_recovery`)."""
+    from .table2 import tables
+
+    measured = tables(fits, voxel_tables, masks)
+    planted = {s: planted_table2(voxel_tables[s], masks[s]) for s in measured}
+    per = table2_recovery(measured, planted, models)
+    ok = all(p["verdict"] == RECOVERED for p in per.values())
+    text = "; ".join(f"{m}: rho {p['rho']:.2f} over {p['cells']} cells" if np.isfinite(p["rho"])
+                     else f"{m}: undefined" for m, p in per.items())
+    return _checked("table2", {"verdict": _verdict(ok), "models": per}, text)
+
+
+def cue_check(explained, seed: int, planted: Planted, n: int = 4) -> dict:
+    """Attribution maps of up to ``n`` test clips that carry the planted cue against ``n`` jazz clips (the
+    genre that shares most of blues' music) that do not, each for its predicted class, per method
+    (:func:`cue_recovery`); recovered when every method points at the cue."""
+    carrying, lacking = cue_clips(explained, planted, n=n)
+    if not carrying or not lacking:
+        return _checked("cue", {"verdict": NOT_RECOVERED}, f"undefined: {len(carrying)} test clips carry the cue, "
+                                                          f"{len(lacking)} jazz clips lack it")
+    maps_with = [explained.maps(i, seed=seed) for i in carrying]
+    maps_without = [explained.maps(i, seed=seed) for i in lacking]
+    rows = cue_bands(planted)
+    per = {m: cue_recovery([v[m] for v in maps_with], [v[m] for v in maps_without], rows) for m in maps_with[0]}
+    ok = all(p["verdict"] == RECOVERED for p in per.values())
+    text = "; ".join(f"{m}: {p['share_with_cue']:.2f} of the weight on the cue's bands with the cue, "
+                     f"{p['share_without_cue']:.2f} without (even spread {p['uniform']:.2f})" for m, p in per.items())
+    return _checked("cue", {"verdict": _verdict(ok), "methods": per, "clips_with_cue": [explained.names[i] for i in carrying],
+                            "clips_without_cue": [explained.names[i] for i in lacking]}, text)
+
+
+def cue_clips(explained, planted: Planted, genre: str = "jazz", n: int = 4) -> tuple[list[int], list[int]]:
+    """Indices of test clips (of :class:`banlib.analyses.interpret.Explained`) whose track carries the
+    planted cue, and of clips of ``genre`` whose track does not; at most ``n`` each."""
+    cue = planted.tracks.assign(name=lambda d: d.genre + "." + d.track.map("{:05d}".format)).set_index("name").cue
+    carrying = [i for i, nm in enumerate(explained.names) if bool(cue.get(nm, False))][:n]
+    lacking = [i for i in explained.of_genre(genre) if not bool(cue.get(explained.names[i], False))][:n]
+    return carrying, lacking
+
+
+CHECKS = {"roi": roi_check, "network": network_check, "decoding": decoding_check, "table2": table2_check,
+          "cue": cue_check}
+NEEDS_PLANTED = ("network", "decoding", "cue")     # the others read the truth from the voxel tables
+
+
+def run_check(check: str, *args, source) -> dict:
+    """``CHECKS[check](*args)``, given the twin's planted truth (read from ``source``) where it needs it."""
+    if check in NEEDS_PLANTED:
+        return CHECKS[check](*args, load_planted(source))
+    return CHECKS[check](*args)
+
+
+def sentence(check: dict) -> str:
+    """The verdict line a chapter prints under its result."""
+    return (f"**Pipeline recovery: {check['verdict']}** ({check['criterion']}): {check['summary']}. "
+            "This tests the pipeline on the twin's planted truth, not the paper.")

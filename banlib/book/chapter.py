@@ -60,17 +60,19 @@ class Chapter:
         """Whether the data are the synthetic twin (planted truth available)."""
         return self.source.kind == "twin"
 
-    def record(self, key: str, value, fmt: str | None = None, reason: str | None = None):
-        """Write one result (see :meth:`banlib.book.results.Results.record`)."""
-        scalar = isinstance(value, (int, float, str, bool)) or value is None
-        return self.results.record(key, value, glue=scalar, fmt=fmt, reason=reason)
+    def recovery(self, check: str, *args):
+        """Twin only: run the pipeline-recovery check ``check`` on ``args`` (:data:`banlib.analyses.recovery.CHECKS`),
+        record its result as ``recovery_<check>`` and print its verdict; on other data, say that nothing was
+        planted to recover. Returns the recorded result, or None."""
+        if not self.twin:
+            self.cannot(f"pipeline recovery ({check})", "Only the twin has a planted truth to compare with.")
+            return None
+        from ..analyses.recovery import run_check, sentence
 
-    def record_all(self, values: dict, reasons: dict | None = None) -> dict:
-        """Write every ``key: value`` of ``values``; ``reasons`` gives why a value is missing or partly NaN."""
-        reasons = reasons or {}
-        for key, value in values.items():
-            self.record(key, value, reason=reasons.get(key))
-        return values
+        out = self.record(f"recovery_{check}", run_check(check, *args, source=self.source),
+                          reason="undefined where a compared quantity is constant (no errors, or an empty set)")
+        self.say(sentence(out))
+        return out
 
     def show(self, fig, name: str | None):
         """Add the provenance footer, save ``<figures_dir>/<name>.png`` and ``.svg``, and show the figure."""

@@ -45,3 +45,29 @@ def provenance_sentence(results: dict[str, dict], twin: bool) -> str:
                  "run, and does it recover what was planted?), not the paper's findings. Re-run the book on the real "
                  "data for verdicts about the paper.")
     return text
+
+
+RECOVERY_ORDER = ("roi", "network", "decoding", "table2", "cue")
+
+
+def recovery_table(results: dict[str, dict]) -> pd.DataFrame | None:
+    """The pipeline-recovery checks the chapters recorded (``recovery_<check>``, twin only), one row each:
+    ``check chapter criterion result verdict``; None when no chapter recorded one (data without planted truth)."""
+    rows = []
+    for notebook, values in sorted(results.items()):
+        for key, v in values.items():
+            if key.startswith("recovery_") and isinstance(v, dict) and "verdict" in v:
+                rows.append({"check": key.removeprefix("recovery_"), "chapter": notebook,
+                             "criterion": v["criterion"], "result": v["summary"], "verdict": v["verdict"]})
+    if not rows:
+        return None
+    order = {c: i for i, c in enumerate(RECOVERY_ORDER)}
+    return pd.DataFrame(rows).sort_values("check", key=lambda c: c.map(order).fillna(len(order))).set_index("check")
+
+
+def recovery_values(table: pd.DataFrame | None) -> dict:
+    """``recovery_verdicts`` ({check: verdict}) and how many checks were recovered, for the results file."""
+    if table is None:
+        return {}
+    return {"recovery_verdicts": table.verdict.to_dict(), "recovery_recovered": int((table.verdict == "recovered").sum()),
+            "recovery_checks": len(table)}

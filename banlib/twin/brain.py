@@ -252,9 +252,23 @@ def sample_voxels(candidates: pd.DataFrame, n_voxels: int, full_voxels: int, g) 
     return np.sort(np.concatenate(chosen))
 
 
+def label_quotas(candidates: pd.DataFrame, n_voxels: int, full_voxels: int) -> pd.Series:
+    """Voxels per short label (HG, HS, LSTG, PT, other) that a subject of ``n_voxels`` sampled from
+    ``candidates`` with the shares of a full-size subject of ``full_voxels`` is meant to have."""
+    full = full_size_counts(candidates, full_voxels)
+    want = pd.Series(quotas((full / full.sum()).to_numpy(), n_voxels), index=full.index)
+    return want.groupby(want.index.str.split(".").str[-1]).sum()
+
+
 def make_voxels(subject: str, n_voxels: int, seed: int, candidates: pd.DataFrame,
-                full_voxels: int | None = None) -> pd.DataFrame:
+                full_voxels: int | None = None, reference: pd.DataFrame | None = None) -> pd.DataFrame:
     """Sample a subject's voxels and plant their kind, SNRs and noise.
+
+    ``reference``: the candidates whose label shares the subject should have (default ``candidates``).
+    A raw subject's native candidates cover only its field of view (a slab in the quick profile), so a
+    label can hold fewer voxels than a whole cortex gives it; its genre and acoustic voxels are then
+    counted on the reference's share (up to 95 % of the label's voxels), so that the subject represents
+    genre as widely as the others instead of in proportion to its field of view.
 
     Columns added to the candidates' ``i j k x y z code roi``: ``voxel``, ``truth`` (genre / acoustic /
     none), ``genre_snr``, ``acoustic_snr``, ``unexplained_snr``, ``snr`` (total signal sd / noise sd),
@@ -266,12 +280,15 @@ def make_voxels(subject: str, n_voxels: int, seed: int, candidates: pd.DataFrame
     short = vox.roi.str.split(".").str[-1].to_numpy()
     tune = [LABEL_TUNING[s] for s in short]
     extent = SUBJECT_EXTENT.get(subject, 1.0)
+    want = label_quotas(candidates if reference is None else reference, n_voxels, full_voxels)
     kind = np.full(len(vox), "none", dtype=object)
     for label in sorted(set(short)):                   # exact counts per label, so subjects differ less
         idx = np.nonzero(short == label)[0]
         p_gen = min(LABEL_TUNING[label].p_genre * extent, 0.95)
         p_aco = min(LABEL_TUNING[label].p_acoustic, 1 - p_gen)
-        n_gen, n_aco = int(round(p_gen * len(idx))), int(round(p_aco * len(idx)))
+        basis = max(len(idx), int(want.get(label, 0)))
+        n_gen = min(int(round(p_gen * basis)), int(round(0.95 * len(idx))))
+        n_aco = min(int(round(p_aco * basis)), len(idx) - n_gen)
         order = g.permutation(idx)
         kind[order[:n_gen]] = "genre"
         kind[order[n_gen:n_gen + n_aco]] = "acoustic"

@@ -39,7 +39,7 @@ from .stimfiles import write_stimulus_files
 
 # Raised whenever the generator changes what a twin of a given profile and seed contains; a twin on disk with
 # another format is refused (make_twin), not silently read.
-TWIN_FORMAT = 3
+TWIN_FORMAT = 4
 CORRUPT_TRACK = ("jazz", 54)      # GTZAN's known corrupt file, planted truncated
 N_TRACKS = 100
 TRACKS_PER_GENRE = 54
@@ -186,13 +186,15 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
 
 def simulate_subject(root: Path, subject: str, n_voxels: int, seed: int, clips: pd.DataFrame,
                      acoustic: np.ndarray, candidates: pd.DataFrame, source: DataSource,
-                     genre_drive: np.ndarray, full_voxels: int | None = None) -> dict:
+                     genre_drive: np.ndarray, full_voxels: int | None = None,
+                     reference: pd.DataFrame | None = None) -> dict:
     """Plant one subject's voxels and write its three response matrices and its planted truth.
 
     ``acoustic`` (540, 10, 9) acoustic features per clip and TR, ``genre_drive`` (540, K) each clip's
     place in the genre space (:func:`brain.clip_genre_drive`); the unexplained drive
-    (:func:`brain.unexplained_features`) is drawn from the seed."""
-    vox = brain.make_voxels(subject, n_voxels, seed, candidates, full_voxels)
+    (:func:`brain.unexplained_features`) is drawn from the seed. ``reference``: the candidates whose label
+    shares the subject should have (:func:`brain.make_voxels`; a raw subject's are the MNI candidates)."""
+    vox = brain.make_voxels(subject, n_voxels, seed, candidates, full_voxels, reference)
     g = rng(seed, "twin", "hrf", subject)
     peak = float(np.round(g.uniform(5.0, 6.5), 3))
     h = brain.hrf(peak=peak)
@@ -343,7 +345,7 @@ def make_twin(out: str | Path, profile: str = "quick", seed: int = 0, subjects=S
         anatomy = raw.plant_anatomy(sub, seed, profile) if sub in raw.raw_subjects(profile) else None
         cands = candidates if anatomy is None else raw.native_candidates(anatomy)
         info["subjects"][sub] = simulate_subject(tmp, sub, n_vox, seed, clips, acoustic, cands, source,
-                                                 genre_drive, REAL_N_VOXELS[sub])
+                                                 genre_drive, REAL_N_VOXELS[sub], reference=candidates)
         if anatomy is not None:
             vox = pd.read_csv(truth / f"{sub}_voxels.tsv", sep="\t")
             info["subjects"][sub]["raw"] = raw.write_raw_subject(tmp, sub, seed, profile, anatomy, vox)

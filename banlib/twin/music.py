@@ -155,7 +155,7 @@ RECIPES = {      # option tuples repeat an option to weight it; the first drum/b
 MUSIC_BORROW = 0.5
 # Share of a genre's own tracks whose drums, bass, chords and instruments are the genre's signature (the
 # first option of each recipe tuple) rather than any of the options it shares with other genres.
-SIGNATURE = 0.5
+SIGNATURE = 0.65
 ELEMENTS = ("tempo", "swing", "scale", "progression", "drums", "bass", "chords", "chord_program",
             "lead_program", "bass_program", "lead_density")
 
