@@ -60,6 +60,18 @@ class Chapter:
         """Whether the data are the synthetic twin (planted truth available)."""
         return self.source.kind == "twin"
 
+    def record(self, key: str, value, fmt: str | None = None, reason: str | None = None):
+        """Write one result (see :meth:`banlib.book.results.Results.record`)."""
+        scalar = isinstance(value, (int, float, str, bool)) or value is None
+        return self.results.record(key, value, glue=scalar, fmt=fmt, reason=reason)
+
+    def record_all(self, values: dict, reasons: dict | None = None) -> dict:
+        """Write every ``key: value`` of ``values``; ``reasons`` gives why a value is missing or partly NaN."""
+        reasons = reasons or {}
+        for key, value in values.items():
+            self.record(key, value, reason=reasons.get(key))
+        return values
+
     def recovery(self, check: str, *args):
         """Twin only: run the pipeline-recovery check ``check`` on ``args`` (:data:`banlib.analyses.recovery.CHECKS`),
         record its result as ``recovery_<check>`` and print its verdict; on other data, say that nothing was
