@@ -6,7 +6,7 @@
     python benchmarks/run.py coordinates --twin PATH      # raw-BOLD coordinates: quick twin route + one real-size run
 
 ``calibration``: quick twins of seeds 0, 1, 2 (generated under benchmarks/out/), each measured against
-every calibration target; ``calibration-full``: the full-profile twin of seed 0 (~6 min, 10 GB, ~9 GB RAM;
+every calibration target; ``calibration-full``: the full-profile twin of seed 0 (~25 min, 19 GB, ~10 GB RAM;
 needs ``BENCH_FULL_NETWORK=1`` to include the full-profile BAN, hours on CPU). Set ``BENCH_SEEDS`` to
 change the seeds (e.g. ``BENCH_SEEDS=0,1``).
 
