@@ -43,7 +43,7 @@ book: env
 
 # Unit tests, the papermill end-to-end run of every notebook on the quick twin, the strict book build.
 test: env
-	$(BIN)/python -m pytest -p no:cacheprovider -ra tests
+	$(BIN)/python -m pytest -p no:cacheprovider -ra --durations=25 tests
 
 bench: env
 	$(BIN)/python benchmarks/run.py

@@ -27,6 +27,35 @@ def test_roi_mask_is_selected_once_then_read_back(quick_twin, tmp_path, monkeypa
     assert np.array_equal(Pipeline(quick_twin, "quick", 0, tmp_path).roi_mask("sub-004"), first)
 
 
+def test_a_saved_roi_from_other_data_is_selected_again(tmp_path, monkeypatch):
+    """A results folder reused after the data changed (a new twin, re-fetched derivatives) must not hand back
+    the ROI of the old data: the file records the fingerprint of the responses it was selected from."""
+    from types import SimpleNamespace
+
+    from banlib.analyses.roi import ROI
+
+    resp = tmp_path / "sub-001_Resp_Training.npy"
+    np.save(resp, np.zeros((4, 3), np.float32))
+    source = SimpleNamespace(response_path=lambda subject, kind: resp)
+    calls = []
+
+    def fake_select(source, design, selector, split="training", progress=None):
+        calls.append(split)
+        return ROI("sub-001", np.array([True, False, len(calls) > 1]), np.zeros(3), np.zeros(3), np.ones(3, bool))
+
+    monkeypatch.setattr(banlib.analyses.roi, "select_roi", fake_select)
+    pipe = Pipeline(source, "quick", 0, tmp_path / "build")
+    monkeypatch.setattr(pipe, "design", lambda subject=None: None)
+    assert pipe.roi_mask("sub-001").tolist() == [True, False, False] and calls == ["training"]
+    again = Pipeline(source, "quick", 0, tmp_path / "build")
+    monkeypatch.setattr(again, "design", lambda subject=None: None)
+    assert again.roi_mask("sub-001").tolist() == [True, False, False] and calls == ["training"]   # same data: read
+    np.save(resp, np.ones((4, 3), np.float32))                                                       # the data change
+    changed = Pipeline(source, "quick", 0, tmp_path / "build")
+    monkeypatch.setattr(changed, "design", lambda subject=None: None)
+    assert changed.roi_mask("sub-001").tolist() == [True, False, True] and calls == ["training"] * 2
+
+
 def test_network_responses_are_cached_per_network(quick_twin, tmp_path, monkeypatch):
     pipe = Pipeline(quick_twin, "quick", 0, tmp_path)
     calls = []

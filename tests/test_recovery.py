@@ -198,5 +198,5 @@ def test_the_book_shows_recovery_beside_each_result(built_book):
         got = values[chapter][f"recovery_{check}"]
         assert got["verdict"] in (rec.RECOVERED, rec.NOT_RECOVERED) and got["criterion"] == rec.CRITERIA[check]
     card = values["07_scorecard"]
-    assert card["recovery_checks"] == len(where) and set(card["recovery_verdicts"]) == set(where)
-    assert card["recovery_verdicts"]["roi"] == rec.RECOVERED      # test_roi: precision >= .8 on this twin
+    assert card["pipeline_recovery_checks"] == len(where) and set(card["pipeline_recovery_verdicts"]) == set(where)
+    assert card["pipeline_recovery_verdicts"]["roi"] == rec.RECOVERED      # test_roi: precision >= .8 on this twin

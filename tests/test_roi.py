@@ -4,7 +4,8 @@ from banlib.data.dataset import voxel_table
 import pandas as pd
 import pytest
 
-from banlib.analyses.roi import ROI, ROISelector, label_counts, label_fractions, recovery, select_roi
+from banlib.analyses.recovery import roi_recovery
+from banlib.analyses.roi import ROI, ROISelector, label_counts, label_fractions, select_roi
 from banlib.data.design import subject_design
 
 
@@ -15,7 +16,7 @@ def test_recovers_planted_genre_voxels_on_the_quick_twin(quick_twin):
         out = select_roi(quick_twin, subject_design(quick_twin, sub), ROISelector(n_repeats=100, seed=0))
         vox = voxel_table(quick_twin, sub)
         truth = (vox.truth == "genre").to_numpy()
-        rec = recovery(out.mask, truth)
+        rec = roi_recovery(out.mask, vox)
         assert out.mask.sum() >= 10 and rec["precision"] >= 0.8, (sub, rec)
         snr = vox.genre_snr.to_numpy()
         assert snr[out.mask & truth].mean() > snr[~out.mask & truth].mean(), (sub, rec)

@@ -109,8 +109,8 @@ def test_recovery_section_lists_the_chapters_checks():
                                     "behaviour_recovery_mae": 0.01}}
     table = scorecard.recovery_table(results)
     assert list(table.index) == ["roi", "decoding", "cue"] and table.loc["cue", "chapter"] == "06_interpretability"
-    assert scorecard.recovery_values(table) == {"recovery_verdicts": {"roi": "recovered", "decoding": "recovered",
+    assert scorecard.recovery_values(table) == {"pipeline_recovery_verdicts": {"roi": "recovered", "decoding": "recovered",
                                                                       "cue": "not recovered"},
-                                                "recovery_recovered": 2, "recovery_checks": 3}
+                                                "pipeline_recovery_recovered": 2, "pipeline_recovery_checks": 3}
     assert scorecard.recovery_table({"02_roi_selection": {"roi_size_sub-001": 40}}) is None
     assert scorecard.recovery_values(None) == {}

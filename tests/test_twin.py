@@ -72,21 +72,36 @@ def test_quotas_round_to_the_nearest_counts():
     assert np.abs(brain.quotas(p, 48) - 48 * p).max() < 1
 
 
+def test_nearest_counts_keep_small_confusions_at_none():
+    p = np.array([0.8, 0.07, 0.13])
+    assert brain.nearest_counts(p, 6, 0).tolist() == [5, 0, 1]       # 0.42 of a clip: none; 0.78: one
+    small = np.array([0.8, 0.07, 0.065, 0.065])
+    assert brain.quotas(small, 6).tolist() == [5, 1, 0, 0]          # largest remainder: 0.42 of a clip -> one
+    assert brain.nearest_counts(small, 6, 0).tolist() == [6, 0, 0, 0]
+    assert brain.nearest_counts(np.array([0.5, 0.5]), 6, 1).tolist() == [3, 3]
+    with pytest.raises(ValueError, match="exceed"):
+        brain.nearest_counts(np.array([0.1, 0.6, 0.6]), 6, 0)
+
+
 def test_every_group_of_tracks_carries_the_planted_confusion():
     groups = {g: {"test": list(range(6)), "training": list(range(6, 54))} for g in GENRES}
     table = brain.sounds_like(groups, seed=0)
-    planted = {"test": brain.planted_test_confusion(), "training": brain.planted_confusion()}
     for i, genre in enumerate(GENRES):
         mine = table[table.genre == genre]
         for name, tracks in groups[genre].items():
             counts = mine[mine.track.isin(tracks)].like.value_counts()
-            assert [counts.get(g, 0) for g in GENRES] == brain.quotas(planted[name][i], len(tracks)).tolist()
+            want = (brain.nearest_counts(brain.planted_test_confusion()[i], len(tracks), i) if name == "test"
+                    else brain.quotas(brain.planted_confusion()[i], len(tracks)))
+            assert [counts.get(g, 0) for g in GENRES] == want.tolist()
     borrowing = table[table.like != table.genre]
     assert borrowing.blend.between(*brain.BLEND).all() and (table[table.like == table.genre].blend == 0).all()
     test = table[table.track < 6]
-    assert (test[test.genre == "rock"].like == "country").sum() == 2       # the paper's Fig. 4: 28.6 %
-    assert (test[test.genre == "reggae"].like == "rock").sum() == 2        # 33.3 %
+    # planted above the paper's decoded rates (Fig. 4: 28.6 %, 33.3 %), which the ROI decoder dilutes
+    assert (test[test.genre == "rock"].like == "country").sum() == 3
+    assert (test[test.genre == "reggae"].like == "rock").sum() == 3
     assert (test[test.genre == "classical"].like == "classical").all()
+    # a genre whose planted confusions are all small (blues: jazz 7 %) keeps its six test tracks
+    assert (test[test.genre == "blues"].like == "blues").all()
     assert not brain.sounds_like(groups, seed=1).equals(table)
 
 

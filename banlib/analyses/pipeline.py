@@ -115,17 +115,20 @@ class Pipeline:
         """The subject's genre ROI (:class:`~banlib.analyses.roi.ROI`): read from the ROI chapter's
         file, or selected now (and saved) when missing or ``recompute``. ``split``: ``training`` (the book's
         selection, training runs only) or ``paper`` (training and test pooled, as Table I implies)."""
-        from .roi import ROI, ROISelector, select_roi
+        from dataclasses import replace
+
+        from .roi import ROI, ROISelector, select_roi, selection_fingerprint
 
         path, key = self.roi_path(subject, split), (subject, split)
         if not recompute and key in self._rois:
             return self._rois[key]
-        if recompute or not path.exists():
-            sel = ROISelector(n_repeats=self.profile.n_roi_repeats, seed=self.seed)
-            roi = select_roi(self.source, self.design(subject), sel, split=split, progress=progress)
+        sel = ROISelector(n_repeats=self.profile.n_roi_repeats, seed=self.seed)
+        inputs = selection_fingerprint(self.source, subject, sel, split)
+        roi = None if recompute or not path.exists() else ROI.load(path, subject)
+        if roi is None or roi.inputs != inputs:       # missing, or selected from other data or settings
+            roi = replace(select_roi(self.source, self.design(subject), sel, split=split, progress=progress),
+                          inputs=inputs)
             roi.save(path)
-        else:
-            roi = ROI.load(path, subject)
         self._rois[key] = roi
         return roi
 

@@ -317,14 +317,17 @@ def cue_clips(explained, planted: Planted, genre: str = "jazz", n: int = 4) -> t
 
 CHECKS = {"roi": roi_check, "network": network_check, "decoding": decoding_check, "table2": table2_check,
           "cue": cue_check}
-NEEDS_PLANTED = ("network", "decoding", "cue")     # the others read the truth from the voxel tables
 
 
 def run_check(check: str, *args, source) -> dict:
-    """``CHECKS[check](*args)``, given the twin's planted truth (read from ``source``) where it needs it."""
-    if check in NEEDS_PLANTED:
-        return CHECKS[check](*args, load_planted(source))
-    return CHECKS[check](*args)
+    """``CHECKS[check](*args)``; a check that takes a ``planted`` argument is given the twin's planted truth,
+    read from ``source`` (the others read it from the voxel tables among their arguments)."""
+    import inspect
+
+    fn = CHECKS[check]
+    if "planted" in inspect.signature(fn).parameters:
+        return fn(*args, load_planted(source))
+    return fn(*args)
 
 
 def sentence(check: dict) -> str:

@@ -141,6 +141,9 @@ class ROI:
         Mean test r over repetitions (NaN for unusable voxels).
     usable : bool array of shape (V,)
         Voxels that are finite and not constant (the others never enter a score).
+    inputs : str
+        What the selection was computed from (:func:`selection_fingerprint`; empty when unknown): a saved
+        ROI whose inputs differ from the data's is selected again, not reused.
     """
 
     subject: str
@@ -148,6 +151,7 @@ class ROI:
     frequency: np.ndarray
     mean_r: np.ndarray
     usable: np.ndarray
+    inputs: str = ""
 
     @property
     def size(self) -> int:
@@ -166,7 +170,7 @@ class ROI:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.stem + ".tmp.npz")
         np.savez(tmp, mask=self.mask, frequency=self.frequency.astype(np.float32),
-                 mean_r=self.mean_r.astype(np.float32), usable=self.usable)
+                 mean_r=self.mean_r.astype(np.float32), usable=self.usable, inputs=np.array(self.inputs))
         tmp.replace(path)
 
     @classmethod
@@ -175,7 +179,20 @@ class ROI:
         with np.load(check_present(path, "ROI mask file"), allow_pickle=False) as f:
             mask = f["mask"].astype(bool)
             usable = f["usable"].astype(bool) if "usable" in f.files else np.ones_like(mask)
-            return cls(subject, mask, f["frequency"], f["mean_r"], usable)
+            inputs = str(f["inputs"]) if "inputs" in f.files else ""
+            return cls(subject, mask, f["frequency"], f["mean_r"], usable, inputs)
+
+
+def selection_fingerprint(source: DataSource, subject: str, selector: "ROISelector", split: str = "training") -> str:
+    """16 hex digits of a SHA-256 over the response files the selection reads (``SELECTION_KINDS[split]``,
+    their contents) and the selector's settings: equal fingerprints, equal ROIs."""
+    import hashlib
+
+    digest = hashlib.sha256(repr((split, sorted(vars(selector).items()))).encode())
+    for kind in SELECTION_KINDS[split]:
+        with open(check_present(source.response_path(subject, kind), f"{subject} Resp_{kind}"), "rb") as f:
+            digest.update(hashlib.file_digest(f, "sha256").digest())
+    return digest.hexdigest()[:16]
 
 
 def select_roi(source: DataSource, design: SubjectDesign, selector: ROISelector | None = None,
@@ -225,13 +242,6 @@ def label_fractions(counts: dict[str, int]) -> dict[str, float]:
     return {k: counts.get(k, 0) / total for k in (*TABLE2_ROIS, "other")}
 
 
-def recovery(mask: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """Precision and recall of a selected mask against planted voxels (both bool arrays of shape (V,))."""
-    tp = int((mask & truth).sum())
-    return {"precision": tp / max(int(mask.sum()), 1), "recall": tp / max(int(truth.sum()), 1),
-            "selected": int(mask.sum()), "planted": int(truth.sum())}
-
-
 def roi_values(rois: dict[str, ROI], voxel_tables: dict) -> dict:
     """The chapter's results per subject: ROI size, its voxel indices, excluded voxels and, where the
     data have voxel labels, the ROI voxels per Table II label."""
@@ -263,27 +273,26 @@ def auditory_fraction_values(fractions: pd.DataFrame) -> dict:
 
 
 def recovery_table(rois: dict[str, ROI], voxel_tables: dict) -> pd.DataFrame:
-    """Twin only: precision and recall of each ROI against the planted genre voxels, and how many planted
-    acoustic voxels were selected."""
-    rows = {}
-    for s, r in rois.items():
-        truth = voxel_tables[s].truth.to_numpy()
-        rows[s] = recovery(r.mask, truth == "genre") | {"acoustic_selected": int((r.mask & (truth == "acoustic")).sum())}
-    return pd.DataFrame(rows).T
+    """Twin only: each ROI against the planted genre voxels (:func:`banlib.analyses.recovery.roi_recovery`:
+    precision, recall, recall among the strongly tuned, acoustic voxels selected), one row per subject."""
+    from .recovery import roi_recovery
+
+    return pd.DataFrame({s: roi_recovery(r.mask, voxel_tables[s]) for s, r in rois.items()}).T
 
 
 def split_table(rois: dict[str, ROI], paper_rois: dict[str, ROI], voxel_tables: dict | None = None) -> pd.DataFrame:
     """The book's selection (training runs) beside the paper's reading (training and test pooled), per subject:
     sizes and overlap, and, where planted truth exists (twin), each one's precision and recall."""
+    from .recovery import roi_recovery
+
     rows = {}
     for s, r in rois.items():
         p = paper_rois[s]
         row = {"training-only size": r.size, "pooled (paper) size": p.size, "both": int((r.mask & p.mask).sum())}
         vox = (voxel_tables or {}).get(s)
         if vox is not None and "truth" in vox:
-            planted = (vox.truth == "genre").to_numpy()
             for name, roi in (("training-only", r), ("pooled", p)):
-                rec = recovery(roi.mask, planted)
+                rec = roi_recovery(roi.mask, vox)
                 row[f"{name} precision"], row[f"{name} recall"] = rec["precision"], rec["recall"]
         rows[s] = row
     return pd.DataFrame(rows).T

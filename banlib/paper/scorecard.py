@@ -56,7 +56,7 @@ def recovery_table(results: dict[str, dict]) -> pd.DataFrame | None:
     rows = []
     for notebook, values in sorted(results.items()):
         for key, v in values.items():
-            if key.startswith("recovery_") and isinstance(v, dict) and "verdict" in v:
+            if key.startswith("recovery_"):
                 rows.append({"check": key.removeprefix("recovery_"), "chapter": notebook,
                              "criterion": v["criterion"], "result": v["summary"], "verdict": v["verdict"]})
     if not rows:
@@ -66,8 +66,9 @@ def recovery_table(results: dict[str, dict]) -> pd.DataFrame | None:
 
 
 def recovery_values(table: pd.DataFrame | None) -> dict:
-    """``recovery_verdicts`` ({check: verdict}) and how many checks were recovered, for the results file."""
+    """``pipeline_recovery_verdicts`` ({check: verdict}) and how many checks were recovered, for the results file."""
     if table is None:
         return {}
-    return {"recovery_verdicts": table.verdict.to_dict(), "recovery_recovered": int((table.verdict == "recovered").sum()),
-            "recovery_checks": len(table)}
+    return {"pipeline_recovery_verdicts": table.verdict.to_dict(),
+            "pipeline_recovery_recovered": int((table.verdict == "recovered").sum()),
+            "pipeline_recovery_checks": len(table)}

@@ -39,7 +39,7 @@ from .stimfiles import write_stimulus_files
 
 # Raised whenever the generator changes what a twin of a given profile and seed contains; a twin on disk with
 # another format is refused (make_twin), not silently read.
-TWIN_FORMAT = 4
+TWIN_FORMAT = 5
 CORRUPT_TRACK = ("jazz", 54)      # GTZAN's known corrupt file, planted truncated
 N_TRACKS = 100
 TRACKS_PER_GENRE = 54
