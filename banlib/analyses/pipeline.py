@@ -115,8 +115,6 @@ class Pipeline:
         """The subject's genre ROI (:class:`~banlib.analyses.roi.ROI`): read from the ROI chapter's
         file, or selected now (and saved) when missing or ``recompute``. ``split``: ``training`` (the book's
         selection, training runs only) or ``paper`` (training and test pooled, as Table I implies)."""
-        from dataclasses import replace
-
         from .roi import ROI, ROISelector, select_roi, selection_fingerprint
 
         path, key = self.roi_path(subject, split), (subject, split)
@@ -126,8 +124,8 @@ class Pipeline:
         inputs = selection_fingerprint(self.source, subject, sel, split)
         roi = None if recompute or not path.exists() else ROI.load(path, subject)
         if roi is None or roi.inputs != inputs:       # missing, or selected from other data or settings
-            roi = replace(select_roi(self.source, self.design(subject), sel, split=split, progress=progress),
-                          inputs=inputs)
+            roi = select_roi(self.source, self.design(subject), sel, split=split, progress=progress)
+            roi.inputs = inputs
             roi.save(path)
         self._rois[key] = roi
         return roi

@@ -21,6 +21,7 @@ from ..encoding.resampling import resampled_scores
 from ..encoding.stats import fdr_bh, pearson_pvalues
 from ..features.labels import genre_onehot
 from ..paper.values import PAPER_ROI_SIZES
+from .recovery import roi_recovery
 
 
 @dataclass
@@ -188,10 +189,12 @@ def selection_fingerprint(source: DataSource, subject: str, selector: "ROISelect
     their contents) and the selector's settings: equal fingerprints, equal ROIs."""
     import hashlib
 
+    from ..data.fetch import file_digest
+
     digest = hashlib.sha256(repr((split, sorted(vars(selector).items()))).encode())
     for kind in SELECTION_KINDS[split]:
-        with open(check_present(source.response_path(subject, kind), f"{subject} Resp_{kind}"), "rb") as f:
-            digest.update(hashlib.file_digest(f, "sha256").digest())
+        path = check_present(source.response_path(subject, kind), f"{subject} Resp_{kind}")
+        digest.update(file_digest(path, "sha256").encode())
     return digest.hexdigest()[:16]
 
 
@@ -275,16 +278,12 @@ def auditory_fraction_values(fractions: pd.DataFrame) -> dict:
 def recovery_table(rois: dict[str, ROI], voxel_tables: dict) -> pd.DataFrame:
     """Twin only: each ROI against the planted genre voxels (:func:`banlib.analyses.recovery.roi_recovery`:
     precision, recall, recall among the strongly tuned, acoustic voxels selected), one row per subject."""
-    from .recovery import roi_recovery
-
     return pd.DataFrame({s: roi_recovery(r.mask, voxel_tables[s]) for s, r in rois.items()}).T
 
 
 def split_table(rois: dict[str, ROI], paper_rois: dict[str, ROI], voxel_tables: dict | None = None) -> pd.DataFrame:
     """The book's selection (training runs) beside the paper's reading (training and test pooled), per subject:
     sizes and overlap, and, where planted truth exists (twin), each one's precision and recall."""
-    from .recovery import roi_recovery
-
     rows = {}
     for s, r in rois.items():
         p = paper_rois[s]
