@@ -135,3 +135,38 @@ def test_each_training_seed_has_its_own_checkpoint_folder(tmp_path, monkeypatch)
         pipe.network("BAN", replicate=k)
     assert seen == [(7, "BAN-seed7"), (1007, "BAN-seed1007"), (2007, "BAN-seed2007")]
     assert [network_seed(7, k) for k in range(3)] == [7, 1007, 2007]
+
+
+def test_network_responses_are_kept_on_disk_for_the_next_pipeline_keyed_by_the_weights(tmp_path, monkeypatch):
+    """A later chapter (another Pipeline on the same work folder) reads the responses instead of computing
+    them; other weights are computed afresh."""
+    from types import SimpleNamespace
+
+    import torch
+
+    import banlib.models.activations as act
+    from banlib.models import build_model
+
+    torch.manual_seed(0)
+    nets = {w: build_model("BAN", widths=(4, 4, 8, 8)).eval() for w in ("BAN", "other")}     # two draws
+    specs = np.random.default_rng(0).normal(size=(3, 64, 120)).astype(np.float32)
+    design = SimpleNamespace(test_clips=np.array([0, 2]), clip_names=lambda idx: [f"clip{i}" for i in idx])
+    computed = []
+    real = act.area_activations
+    monkeypatch.setattr(act, "area_activations", lambda model, s, **kw: computed.append(model) or real(model, s, **kw))
+
+    def pipeline(weights):
+        pipe = Pipeline(None, "quick", 0, tmp_path, device="cpu")
+        monkeypatch.setattr(pipe, "network", lambda name, passes=None, replicate=0: (nets[weights], [], (0.0, 1.0)))
+        monkeypatch.setattr(pipe, "stimulus_spectrograms", lambda norm: specs)
+        monkeypatch.setattr(pipe, "design", lambda subject=None: design)
+        return pipe
+
+    first = pipeline("BAN").responses("BAN")
+    assert computed == [nets["BAN"]] and len(list((tmp_path / ".scratch" / "responses").glob("BAN-r0-*.npz"))) == 1
+    again = pipeline("BAN").responses("BAN")
+    assert computed == [nets["BAN"]] and again["predictions"] == first["predictions"]
+    assert sorted(again["predictions"]) == ["clip0", "clip2"]
+    assert all(np.array_equal(again["activations"][a], first["activations"][a]) for a in act.AREAS)
+    pipeline("other").responses("BAN")
+    assert computed == [nets["BAN"], nets["other"]]

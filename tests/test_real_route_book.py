@@ -22,14 +22,16 @@ def _strict(path):
 
 @pytest.fixture(scope="session")
 def real_book(mirror_data, built_book):
-    """The book on the fetched mirror. The networks trained by the twin book are reused: the mirror's GTZAN
-    and design are the twin's, byte for byte, so training on them again would give the same weights (the
-    checkpoints record a fingerprint of their training data and are retrained when it differs)."""
+    """The book on the fetched mirror. The networks trained by the twin book, and their responses to the
+    stimuli, are reused: the mirror's GTZAN and design are the twin's, byte for byte, so training on them
+    again would give the same weights (the checkpoints record a fingerprint of their training data and are
+    retrained when it differs; the responses are keyed by the weights and the stimuli's spectrograms)."""
     out = REPO / "build" / "test-book-real"
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     shutil.copytree(built_book / "checkpoints", out / "checkpoints")
+    shutil.copytree(built_book / ".scratch" / "responses", out / ".scratch" / "responses")
     book.run("openneuro", "quick", 0, out=out, data_dir=mirror_data, build=False, record=False)
     return out
 

@@ -1,12 +1,12 @@
 """The steps later chapters share, computed once per book run and reused.
 
 A :class:`Pipeline` is one (data, profile, seed, work folder). Trained networks live in
-``<work>/checkpoints/<name>-seed<seed>/`` (weights only; the optimiser state needed to resume an
-interrupted training lives in ``<work>/.scratch/``, outside the recorded outputs, and is deleted
-when training completes) and ROI masks in ``<work>/results/02_roi_<sub>.npz``
-(written by the ROI chapter); a chapter run on its own computes what is missing and leaves
-it there for the next. Every step is deterministic given the seed, so a cached result and a
-recomputed one are the same.
+``<work>/checkpoints/<name>-seed<seed>/`` (weights only) and ROI masks in ``<work>/results/02_roi_<sub>.npz``
+(written by the ROI chapter). Outside the recorded outputs, ``<work>/.scratch/`` holds the optimiser state
+needed to resume an interrupted training (deleted when training completes) and the networks' responses to
+the stimuli (``responses/``, keyed by the weights and the spectrograms). A chapter run on its own computes
+what is missing and leaves it there for the next. Every step is deterministic given the seed, so a cached
+result and a recomputed one are the same.
 """
 from __future__ import annotations
 
@@ -243,7 +243,7 @@ class Pipeline:
 
     def _responses(self, name: str, passes, replicate: int = 0) -> dict:
         from ..config import GENRES
-        from ..models.activations import area_activations
+        from ..models.activations import AREAS, area_activations, read_cached, responses_key, write_cached
         from ..models.train import SpectrogramSet, predict
 
         model, history, norm = self.network(name, passes, replicate=replicate)
@@ -251,11 +251,21 @@ class Pipeline:
         design = self.design()
         test = design.test_clips
         names = design.clip_names(test)
-        prob = predict(model, SpectrogramSet(list(specs[test]), np.zeros(len(test), int), names),
-                       self.config(name, passes).crop_frames, self.device)
-        return {"model": model, "history": history,
-                "activations": area_activations(model, specs, device=self.device),
-                "predictions": {n: GENRES[k] for n, k in zip(names, prob.argmax(1))}}
+        crop = self.config(name, passes).crop_frames
+        # kept on disk, keyed by the weights and the stimuli: the next chapter, and a book on other data
+        # with the same networks and stimuli (the real route's mirror), read them instead of computing them
+        key = responses_key(model, specs, AREAS, crop, tuple(names), self.device)
+        path = self.work / ".scratch" / "responses" / f"{network_tag(name, passes)}-r{replicate}-{key}.npz"
+        stored = ["test_probabilities", *AREAS]
+        arrays = read_cached(path, stored)
+        if arrays is None:
+            prob = predict(model, SpectrogramSet(list(specs[test]), np.zeros(len(test), int), names), crop,
+                           self.device)
+            arrays = {"test_probabilities": prob.astype(np.float32),
+                      **area_activations(model, specs, areas=AREAS, device=self.device)}
+            write_cached(path, arrays)
+        return {"model": model, "history": history, "activations": {a: arrays[a] for a in AREAS},
+                "predictions": {n: GENRES[k] for n, k in zip(names, arrays["test_probabilities"].argmax(1))}}
 
     @cached_property
     def mfcc_features(self) -> np.ndarray:
@@ -267,9 +277,9 @@ class Pipeline:
         return np.stack([clip_mfcc(w) for w in played_stimuli(self.source, self.clips)])
 
     def genre_features(self, name: str = "BAN") -> np.ndarray:
-        """The network's genre probabilities per TR (:func:`banlib.models.activations.genre_outputs`),
-        array of shape (540, 10, 10)."""
-        from ..models.activations import genre_outputs
+        """The network's genre probabilities per TR (:func:`banlib.models.activations.genre_readout` of its
+        T2/T3 responses), array of shape (540, 10, 10)."""
+        from ..models.activations import genre_readout
 
-        model, _, norm = self.network(name)
-        return genre_outputs(model, self.stimulus_spectrograms(norm), device=self.device)
+        out = self.responses(name)
+        return genre_readout(out["model"], out["activations"]["T2T3"], device=self.device)

@@ -27,10 +27,16 @@ def log_mel(wave: np.ndarray, sr: int = SAMPLE_RATE, n_mels: int = N_MELS, n_fft
 
 def frames_to_trs(frames: np.ndarray, hop_seconds: float, n_trs: int = TRS_PER_CLIP,
                   tr: float = TR) -> np.ndarray:
-    """Average frame-wise features (n_frames, F) within each TR -> (n_trs, F)."""
-    t = (np.arange(len(frames)) + 0.5) * hop_seconds
-    idx = np.minimum((t // tr).astype(int), n_trs - 1)
-    out = np.zeros((n_trs, frames.shape[1]), np.float64)
-    np.add.at(out, idx, frames)
-    counts = np.bincount(idx, minlength=n_trs)[:, None]
-    return (out / np.maximum(counts, 1)).astype(np.float32)
+    """Average frame-wise features (n_frames, F) within each TR -> (n_trs, F) float32; leading axes
+    (clips) are kept: (..., n_frames, F) -> (..., n_trs, F). A TR without frames is 0."""
+    frames = np.asarray(frames)
+    t = (np.arange(frames.shape[-2]) + 0.5) * hop_seconds
+    idx = np.minimum((t // tr).astype(int), n_trs - 1)          # non-decreasing: each TR is one run of frames
+    counts = np.bincount(idx, minlength=n_trs)
+    starts = np.searchsorted(idx, np.arange(n_trs))
+    filled = counts > 0
+    # summed in float64 frame after frame, as np.add.at did: the same bits, without its per-element loop
+    sums = np.add.reduceat(frames.astype(np.float64), starts[filled], axis=-2)
+    out = np.zeros(frames.shape[:-2] + (n_trs, frames.shape[-1]), np.float64)
+    out[..., filled, :] = sums / counts[filled, None]
+    return out.astype(np.float32)

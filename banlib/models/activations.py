@@ -9,6 +9,11 @@ averaged within each TR.
 """
 from __future__ import annotations
 
+import hashlib
+import warnings
+import zipfile
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import torch
@@ -67,25 +72,77 @@ def area_activations(model, specs: np.ndarray, areas=AREAS, batch_size: int = 16
                 out = store[a].float().cpu().numpy()                      # (b, C, F', T')
                 b, c, f, t = out.shape
                 frames = out.reshape(b, c * f, t).transpose(0, 2, 1)      # (b, T', C*F')
-                chunks[a].extend(frames_to_trs(fr, clip_seconds / t, TRS_PER_CLIP) for fr in frames)
+                chunks[a].append(frames_to_trs(frames, clip_seconds / t, TRS_PER_CLIP))
     finally:
         for h in hooks:
             h.remove()
-    return {a: np.stack(v).astype(np.float32) for a, v in chunks.items()}
+    return {a: np.concatenate(v).astype(np.float32) for a, v in chunks.items()}
 
 
 @torch.no_grad()
 def genre_outputs(model, specs: np.ndarray, batch_size: int = 16, device: str = "cpu",
                   clip_seconds: float = CLIP_SECONDS) -> np.ndarray:
-    """BAN's genre probabilities per TR: (n_clips, 10 TRs, 10 genres) float32.
+    """BAN's genre probabilities per TR: (n_clips, 10 TRs, 10 genres) float32 (:func:`genre_readout` of
+    T2/T3's activations)."""
+    t2t3 = area_activations(model, specs, areas=("T2T3",), batch_size=batch_size, device=device,
+                            clip_seconds=clip_seconds)["T2T3"]
+    return genre_readout(model, t2t3, device)
+
+
+@torch.no_grad()
+def genre_readout(model, t2t3: np.ndarray, device: str = "cpu") -> np.ndarray:
+    """BAN's decoder on T2/T3's per-TR activations (n_clips, 10, C * F') -> genre probabilities
+    (n_clips, 10, 10) float32.
 
     The decoder (average pool then linear) is applied to T2/T3's output averaged over the
     frequency rows and the frames of each TR, rather than over the whole clip: the same read-out,
     on 1.5-s windows.
     """
-    pooled = area_activations(model, specs, areas=("T2T3",), batch_size=batch_size, device=device,
-                              clip_seconds=clip_seconds)["T2T3"]                   # (n, 10, C * F')
     channels = model.decoder.linear.in_features
-    per_channel = pooled.reshape(len(pooled), TRS_PER_CLIP, channels, -1).mean(axis=-1)
-    logits = model.decoder.linear(torch.from_numpy(per_channel).to(device)).float()
+    per_channel = t2t3.reshape(len(t2t3), TRS_PER_CLIP, channels, -1).mean(axis=-1)
+    model.eval().to(device)
+    logits = model.decoder.linear(torch.from_numpy(np.ascontiguousarray(per_channel)).to(device)).float()
     return torch.softmax(logits, dim=-1).cpu().numpy().astype(np.float32)
+
+
+# Cached responses (banlib.analyses.pipeline.Pipeline.responses) are keyed by what determines them: the
+# weights, the spectrograms and the settings. Code is not in the key: bump this when area_activations,
+# genre_readout or train.predict change what they return, so that older cached files are computed again.
+RESPONSES_VERSION = 1
+
+
+def responses_key(model, specs: np.ndarray, *settings) -> str:
+    """16 hex digits of a SHA-256 over the model's weights (every tensor of its state dict, with its name,
+    dtype and shape), the spectrograms ``specs`` and ``settings`` (areas, device, ...): equal keys, equal
+    responses, wherever the weights were trained or the stimuli read."""
+    digest = hashlib.sha256(repr((RESPONSES_VERSION, settings, specs.shape, str(specs.dtype))).encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        tensor = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    digest.update(memoryview(np.ascontiguousarray(specs)).cast("B"))
+    return digest.hexdigest()[:16]
+
+
+def write_cached(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
+    """Save ``arrays`` as ``.npz`` under ``path`` (a temporary name, then renamed: an interrupted write
+    leaves nothing that :func:`read_cached` would take)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(path)
+
+
+def read_cached(path: str | Path, names) -> dict[str, np.ndarray] | None:
+    """The arrays ``names`` from a file of :func:`write_cached`, or None when it is missing, unreadable or
+    lacks one of them (then the caller computes them again; an unreadable file is named in a warning)."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {n: f[n] for n in names}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+        warnings.warn(f"{path}: cached responses unreadable ({err}); computing them again", stacklevel=2)
+        return None
