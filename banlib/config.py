@@ -50,6 +50,11 @@ ZENODO_RECORD = "8275363"     # doi 10.5281/zenodo.8275363: the preprocessed der
 
 DEFAULT_SEED = 0
 
+# CPU threads every network is trained with, whatever the machine has: the summation order of a convolution's
+# gradient depends on how the work is split over threads, so trained weights depend on the thread count
+# (one epoch of the quick BAN with 1 and 2 threads differs by up to 0.22 in a weight). 2 is what CI has.
+TRAIN_THREADS = 2
+
 
 QUICK_WIDTHS = (16, 32, 64, 128)         # BAN channels per area in the quick profile
 FULL_WIDTHS = (64, 128, 256, 512)        # and at full size (CORnet-S's V1..IT widths)

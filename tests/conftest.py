@@ -30,15 +30,61 @@ def real_metadata():
     return DataSource("openneuro", SHARED_METADATA, SHARED_METADATA / "derivative", SHARED_METADATA / "gtzan")
 
 
+BOOK_OUT = REPO / "build" / "test-book"
+
+
+def _needs_book(item) -> bool:
+    return "built_book" in item.fixturenames
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The tests that need the built book run last; the book is built meanwhile, in a process of its own
+    started with the session (:func:`_book_process`), while the other tests run beside it."""
+    items[:] = [i for i in items if not _needs_book(i)] + [i for i in items if _needs_book(i)]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _book_process(request, data_dir):
+    """``banlib book`` on the quick twin in a background process (its own process group, its output in
+    ``build/test-book.log``), started only when a selected test needs the book; stopped at the session's
+    end if it is still running."""
+    import signal
+    import subprocess
+
+    from banlib import tools
+
+    if not any(_needs_book(i) for i in request.session.items):
+        yield None
+        return
+    request.getfixturevalue("quick_twin")     # made here first: the book must not generate it a second time
+    BOOK_OUT.parent.mkdir(parents=True, exist_ok=True)
+    env = tools.environment()
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    log_path = BOOK_OUT.with_name(BOOK_OUT.name + ".log")
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([tools.program("banlib"), "book", "--data-source", "twin", "--profile", "quick",
+                                 "--seed", "0", "--out", str(BOOK_OUT), "--data-dir", str(data_dir)],
+                                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+        proc.log_path = log_path
+        yield proc
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(120)
+
+
 @pytest.fixture(scope="session")
-def built_book(quick_twin, data_dir):
+def built_book(_book_process):
     """The whole book on the quick twin: every notebook through papermill, each run recorded with
     ``datalad run``, then the strict HTML build. Returns the output folder (a DataLad dataset)."""
-    from banlib.book import runner as book
-
-    out = REPO / "build" / "test-book"
-    book.run("twin", "quick", 0, out=out, data_dir=data_dir)
-    return out
+    if _book_process is None:
+        pytest.fail("built_book requested by a test the session did not collect as needing it "
+                    "(use the fixture as an argument)")
+    code = _book_process.wait()
+    if code != 0:
+        tail = "\n".join(_book_process.log_path.read_text(errors="replace").splitlines()[-60:])
+        pytest.fail(f"banlib book on the quick twin failed (exit {code}); the end of {_book_process.log_path}:\n{tail}")
+    return BOOK_OUT
 
 
 @pytest.fixture(scope="session")

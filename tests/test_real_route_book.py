@@ -90,12 +90,22 @@ def located_data(mirror_data, quick_twin, tmp_path_factory):
     return data
 
 
-def test_table2_from_coordinates_recovered_on_the_real_route(located_data, real_book):
-    run = banlib_cli("coordinates", "--data-dir", str(located_data), "--subjects", "sub-001", "--no-fetch",
-                     cwd=located_data.parent)
-    assert run.returncode == 0, run.stdout + run.stderr
+@pytest.fixture(scope="session")
+def located(located_data):
+    """``banlib coordinates`` run on the located copy (the console script, from its parent folder): the
+    finished process. It needs no network, so it runs while the book is built in the background."""
+    return banlib_cli("coordinates", "--data-dir", str(located_data), "--subjects", "sub-001", "--no-fetch",
+                      cwd=located_data.parent)
+
+
+def test_coordinates_recovered_from_the_fetched_raw_runs(located, located_data):
+    assert located.returncode == 0, located.stdout + located.stderr
     tables = list(located_data.rglob("sub-001_voxels.tsv"))
     assert len(tables) == 1 and _strict(tables[0].with_suffix(".json"))["match"]
+
+
+def test_table2_from_coordinates_recovered_on_the_real_route(located, located_data, real_book):
+    assert located.returncode == 0, "banlib coordinates failed (see test_coordinates_recovered_from_the_fetched_raw_runs)"
     out = REPO / "build" / "test-book-located"
     if out.exists():
         shutil.rmtree(out)

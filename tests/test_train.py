@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 import torch
 
+from banlib.config import TRAIN_THREADS
 from banlib.models.train import (CHECKPOINT_KEYS, CheckpointError, SpectrogramSet, TrainConfig, augment_batch,
-                                  l2_penalty, load_trained, predict, resume_path, train)
+                                  l2_penalty, load_trained, predict, resume_path, torch_threads, train)
 
 
 def _toy(n_per_class=8, classes=3, seed=0):
@@ -97,9 +98,23 @@ def test_cpu_training_is_the_plain_float32_loop_bit_for_bit(tmp_path):
     data = {"train": _toy()}
     cfg = TrainConfig(epochs=2, **CFG)
     ours, _ = train(cfg, data, tmp_path, progress=False)
-    ref = _reference_train(cfg, data)
+    with torch_threads(TRAIN_THREADS):
+        ref = _reference_train(cfg, data)
     a, b = _state(ours), _state(ref)
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_weights_do_not_depend_on_the_threads_the_process_has(tmp_path):
+    data = {"train": _toy()}
+    cfg = TrainConfig(epochs=2, **CFG)
+    states, loose = [], []
+    for n in (1, 3):
+        with torch_threads(n):
+            states.append(_state(train(cfg, data, tmp_path / f"t{n}", progress=False)[0]))
+            assert torch.get_num_threads() == n                                   # restored after training
+            loose.append(_state(_reference_train(cfg, data)))
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
+    assert not all(torch.equal(loose[0][k], loose[1][k]) for k in loose[0])   # without the pin they differ
 
 
 def test_a_finished_run_of_another_length_is_retrained_not_reused(tmp_path):

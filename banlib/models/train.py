@@ -34,7 +34,7 @@ import pandas as pd
 import torch
 from torch.nn import functional as F
 
-from ..config import CROP_FRAMES, GENRES, rng
+from ..config import CROP_FRAMES, GENRES, TRAIN_THREADS, rng
 from ..data.audio import gtzan_files, gtzan_filtered_split, read_many
 from ..data.stimuli import stimulus_clips
 from ..data.dataset import DataSource
@@ -297,9 +297,22 @@ def _dist():
     return rank, world
 
 
+@contextlib.contextmanager
+def torch_threads(n: int):
+    """Run the block with ``n`` CPU threads in torch (the previous number is restored afterwards)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def train(config: TrainConfig, data: dict[str, SpectrogramSet], out_dir: str | Path,
           progress: bool = True, stop_after: int | None = None, scratch_dir: str | Path | None = None):
-    """Train (or resume) into ``out_dir``; returns ``(model, history)``.
+    """Train (or resume) into ``out_dir``; returns ``(model, history)``. Always with
+    :data:`banlib.config.TRAIN_THREADS` CPU threads, so that the weights do not depend on the machine's
+    thread count.
 
     Parameters
     ----------
@@ -316,6 +329,11 @@ def train(config: TrainConfig, data: dict[str, SpectrogramSet], out_dir: str | P
         Where the resume state (weights + optimiser state) lives between epochs; deleted when training
         completes. Default :func:`default_scratch_dir`.
     """
+    with torch_threads(TRAIN_THREADS):
+        return _train(config, data, out_dir, progress, stop_after, scratch_dir)
+
+
+def _train(config, data, out_dir, progress, stop_after, scratch_dir):
     from tqdm.auto import tqdm
 
     out_dir = Path(out_dir)
