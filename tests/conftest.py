@@ -79,10 +79,12 @@ def _book_process(request, data_dir):
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     log_path = BOOK_OUT.with_name(BOOK_OUT.name + ".log")
     with open(log_path, "w") as log:
+        # its own process group (stopped with its kernels) but this session: with Linux's autogroups, nice orders
+        # processes only within one session, and a new session would share the CPU half and half with the tests
         proc = subprocess.Popen([tools.program("banlib"), "book", "--data-source", "twin", "--profile", "quick",
                                  "--seed", "0", "--out", str(BOOK_OUT), "--data-dir", str(data_dir)],
                                 cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+                                process_group=0)
         proc.log_path = log_path
         _lower_priority()
         yield proc
