@@ -48,6 +48,14 @@ def _lower_priority() -> None:
     take only the CPU the book leaves idle. Training's OpenMP threads wait for each other at every layer; beside
     the other tests at the same priority, chapter 01 took 22 min instead of 3.5. On Linux a thread's priority is
     its own, so torch's and BLAS's worker threads made earlier are lowered one by one."""
+    # Jupyter starts each kernel in a session of its own, and with Linux's autogroups the CPU is shared between
+    # sessions first, then by nice within one: this session's group is lowered as well
+    group = Path("/proc/self/autogroup")
+    if group.exists():
+        try:
+            group.write_text("19")
+        except OSError:
+            pass
     tasks = Path("/proc/self/task")
     if not tasks.is_dir():
         os.nice(19)
