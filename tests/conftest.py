@@ -43,28 +43,43 @@ def pytest_collection_modifyitems(session, config, items):
     items[:] = [i for i in items if not _needs_book(i)] + [i for i in items if _needs_book(i)]
 
 
-def _lower_priority() -> None:
+AUTOGROUP = Path("/proc/self/autogroup")
+
+
+def _lower_priority():
     """nice 19 for every thread of this process and, inherited, for every process it starts: the other tests
     take only the CPU the book leaves idle. Training's OpenMP threads wait for each other at every layer; beside
     the other tests at the same priority, chapter 01 took 22 min instead of 3.5. On Linux a thread's priority is
-    its own, so torch's and BLAS's worker threads made earlier are lowered one by one."""
+    its own, so torch's and BLAS's worker threads made earlier are lowered one by one.
+
+    Returns a function that gives this session's scheduler group its former priority back (the group is the
+    shell's too, and outlives the test process)."""
     # Jupyter starts each kernel in a session of its own, and with Linux's autogroups the CPU is shared between
     # sessions first, then by nice within one: this session's group is lowered as well
-    group = Path("/proc/self/autogroup")
-    if group.exists():
+    before = None
+    if AUTOGROUP.exists():
         try:
-            group.write_text("19")
-        except OSError:
-            pass
+            before = int(AUTOGROUP.read_text().split("nice")[-1])
+            AUTOGROUP.write_text("19")
+        except (OSError, ValueError):
+            before = None
     tasks = Path("/proc/self/task")
-    if not tasks.is_dir():
+    if tasks.is_dir():
+        for task in tasks.iterdir():
+            try:
+                os.setpriority(os.PRIO_PROCESS, int(task.name), 19)
+            except (ProcessLookupError, PermissionError):     # a thread that ended meanwhile
+                pass
+    else:
         os.nice(19)
-        return
-    for task in tasks.iterdir():
-        try:
-            os.setpriority(os.PRIO_PROCESS, int(task.name), 19)
-        except (ProcessLookupError, PermissionError):     # a thread that ended meanwhile
-            pass
+
+    def restore():
+        if before is not None:
+            try:
+                AUTOGROUP.write_text(str(before))               # a higher priority than 0 is not asked for
+            except OSError:
+                pass
+    return restore
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -94,11 +109,14 @@ def _book_process(request, data_dir):
                                 cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 process_group=0)
         proc.log_path = log_path
-        _lower_priority()
-        yield proc
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(120)
+        restore = _lower_priority()
+        try:
+            yield proc
+        finally:
+            restore()
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(120)
 
 
 @pytest.fixture(scope="session")
