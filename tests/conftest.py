@@ -1,4 +1,7 @@
+import json
 import os
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -30,17 +33,34 @@ def real_metadata():
     return DataSource("openneuro", SHARED_METADATA, SHARED_METADATA / "derivative", SHARED_METADATA / "gtzan")
 
 
-BOOK_OUT = REPO / "build" / "test-book"
+BOOKS_STATE = REPO / "build" / "test-books"
+BOOK_FIXTURES = {"quick": "built_book", "real": "real_book", "located": "located_book"}
+FETCHED = ("mirror_data", "located")     # the inputs of the real-route books
 
 
-def _needs_book(item) -> bool:
-    return "built_book" in item.fixturenames
+def _rank(item) -> int:
+    """Order of the session: the tests that fetch the real route's data first (the background books read it),
+    then those that need no book, then those of each book in the order the books are built."""
+    names = item.fixturenames
+    for rank, step in ((4, "located"), (3, "real"), (2, "quick")):
+        if BOOK_FIXTURES[step] in names:
+            return rank
+    return 0 if any(f in names for f in FETCHED) else 1
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """The tests that need the built book run last; the book is built meanwhile, in a process of its own
-    started with the session (:func:`_book_process`), while the other tests run beside it."""
-    items[:] = [i for i in items if not _needs_book(i)] + [i for i in items if _needs_book(i)]
+    """The tests that read a book run last; the books are built meanwhile, in a process of their own started
+    with the session (:func:`_books`), while the other tests run beside them."""
+    items.sort(key=_rank)      # stable: the collected order within each rank
+
+
+def pytest_collection_finish(session):
+    fetching = [i for i in session.items if _rank(i) == 0]       # after every plugin's selection
+    session.config.stash[LAST_FETCHING] = fetching[-1].nodeid if fetching else None
+
+
+LAST_FETCHING = pytest.StashKey[str | None]()
+BOOKS = pytest.StashKey["Books"]()
 
 
 AUTOGROUP = Path("/proc/self/autogroup")
@@ -48,7 +68,7 @@ AUTOGROUP = Path("/proc/self/autogroup")
 
 def _lower_priority():
     """nice 19 for every thread of this process and, inherited, for every process it starts: the other tests
-    take only the CPU the book leaves idle. Training's OpenMP threads wait for each other at every layer; beside
+    take only the CPU the books leave idle. Training's OpenMP threads wait for each other at every layer; beside
     the other tests at the same priority, chapter 01 took 22 min instead of 3.5. On Linux a thread's priority is
     its own, so torch's and BLAS's worker threads made earlier are lowered one by one.
 
@@ -82,55 +102,105 @@ def _lower_priority():
     return restore
 
 
+def _cli_env() -> dict:
+    """The environment of a ``banlib`` subprocess: the tools' (:func:`banlib.tools.environment`), with this
+    checkout first on ``PYTHONPATH``."""
+    from banlib import tools
+
+    env = tools.environment()
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return env
+
+
+class Books:
+    """The background process of ``tests/background_books.py``: the books the selected tests read, built one
+    after another. A real-route book starts when the session has released its input (:meth:`release`) and the
+    book before it is done; :meth:`wait` gives a book's folder or fails with the end of its log."""
+
+    def __init__(self, proc, steps):
+        self.proc, self.steps, self.inputs = proc, steps, {}
+
+    def offer(self, step: str, data_dir) -> None:
+        """Note the data folder a real-route book reads; it is released after the last test that fetches."""
+        if step in self.steps:
+            self.inputs[step] = Path(data_dir)
+
+    def release(self, step: str | None = None) -> None:
+        from background_books import ready_path, write_atomic
+
+        for s in [step] if step else list(self.inputs):
+            if s in self.inputs and not ready_path(BOOKS_STATE, s).exists():
+                write_atomic(ready_path(BOOKS_STATE, s), json.dumps({"data_dir": str(self.inputs[s])}))
+
+    def wait(self, step: str) -> Path:
+        from background_books import OUT, exit_path, log_path
+
+        if step not in self.steps:
+            pytest.fail(f"{BOOK_FIXTURES[step]} requested by a test the session did not collect as needing it "
+                        "(use the fixture as an argument)")
+        done = exit_path(BOOKS_STATE, step)
+        while not done.exists() and self.proc.poll() is None:
+            time.sleep(1)
+        code = done.read_text() if done.exists() else f"the background process ended first, exit {self.proc.poll()}"
+        if code != "0":
+            log = log_path(step)
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-60:]) if log.exists() else "(no log)"
+            pytest.fail(f"the {step} test book failed ({code}); the end of {log}:\n{tail}")
+        return OUT[step]
+
+
 @pytest.fixture(scope="session", autouse=True)
-def _book_process(request, data_dir):
-    """``banlib book`` on the quick twin in a background process (its own process group, its output in
-    ``build/test-book.log``), started only when a selected test needs the book; stopped at the session's
-    end if it is still running. The test process then lowers its own priority (``nice 19``, inherited by
-    the processes it starts), so that the book runs at full speed and the other tests fill the idle CPU."""
+def _books(request, data_dir):
+    """``tests/background_books.py`` in a background process (its own process group), started only when a
+    selected test needs a book, with the books those tests need; stopped at the session's end if it is still
+    running. The test process then lowers its own priority (``nice 19``, inherited by the processes it starts),
+    so that the books run at full speed and the other tests fill the idle CPU."""
+    import shutil
     import signal
     import subprocess
 
     from banlib import tools
 
-    if not any(_needs_book(i) for i in request.session.items):
+    needed = {step for item in request.session.items for step, f in BOOK_FIXTURES.items() if f in item.fixturenames}
+    if not needed:
         yield None
         return
+    # each book reads the one before it (the real route reuses the quick book's networks)
+    steps = ["quick", "real", "located"][:max(["quick", "real", "located"].index(s) for s in needed) + 1]
     request.getfixturevalue("quick_twin")     # made here first: the book must not generate it a second time
-    BOOK_OUT.parent.mkdir(parents=True, exist_ok=True)
-    env = tools.environment()
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    log_path = BOOK_OUT.with_name(BOOK_OUT.name + ".log")
-    with open(log_path, "w") as log:
-        # its own process group (stopped with its kernels) but this session: with Linux's autogroups, nice orders
-        # processes only within one session, and a new session would share the CPU half and half with the tests
-        proc = subprocess.Popen([tools.program("banlib"), "book", "--data-source", "twin", "--profile", "quick",
-                                 "--seed", "0", "--out", str(BOOK_OUT), "--data-dir", str(data_dir)],
-                                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                process_group=0)
-        proc.log_path = log_path
-        restore = _lower_priority()
-        try:
-            yield proc
-        finally:
-            restore()
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(120)
+    shutil.rmtree(BOOKS_STATE, ignore_errors=True)
+    BOOKS_STATE.mkdir(parents=True)
+    # its own process group (stopped with its kernels) but this session: with Linux's autogroups, nice orders
+    # processes only within one session, and a new session would share the CPU half and half with the tests
+    proc = subprocess.Popen([sys.executable, str(REPO / "tests" / "background_books.py"), tools.program("banlib"),
+                             str(BOOKS_STATE), str(data_dir), *steps],
+                            cwd=REPO, env=_cli_env(), stdin=subprocess.DEVNULL, process_group=0)
+    restore = _lower_priority()
+    request.config.stash[BOOKS] = books = Books(proc, steps)
+    try:
+        yield books
+    finally:
+        del request.config.stash[BOOKS]
+        restore()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(120)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After the last test that fetches, the real-route books may read the fetched data: no test writes to it
+    any more."""
+    books = item.config.stash.get(BOOKS, None)
+    if books is not None and item.nodeid == item.config.stash.get(LAST_FETCHING, None):
+        books.release()
 
 
 @pytest.fixture(scope="session")
-def built_book(_book_process):
+def built_book(_books):
     """The whole book on the quick twin: every notebook through papermill, each run recorded with
     ``datalad run``, then the strict HTML build. Returns the output folder (a DataLad dataset)."""
-    if _book_process is None:
-        pytest.fail("built_book requested by a test the session did not collect as needing it "
-                    "(use the fixture as an argument)")
-    code = _book_process.wait()
-    if code != 0:
-        tail = "\n".join(_book_process.log_path.read_text(errors="replace").splitlines()[-60:])
-        pytest.fail(f"banlib book on the quick twin failed (exit {code}); the end of {_book_process.log_path}:\n{tail}")
-    return BOOK_OUT
+    return _books.wait("quick")
 
 
 @pytest.fixture(scope="session")
@@ -173,9 +243,7 @@ def banlib_cli(*args, cwd, timeout=1800):
 
     from banlib import tools
 
-    env = tools.environment()
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return subprocess.run([tools.program("banlib"), *map(str, args)], cwd=cwd, env=env, capture_output=True,
+    return subprocess.run([tools.program("banlib"), *map(str, args)], cwd=cwd, env=_cli_env(), capture_output=True,
                           text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
@@ -186,7 +254,7 @@ def fetch_commands(base: str, dest, sha256: str) -> list[list[str]]:
 
 
 @pytest.fixture(scope="session")
-def mirror_data(mirror, mirror_url, tmp_path_factory):
+def mirror_data(mirror, mirror_url, tmp_path_factory, _books):
     """A data folder filled by the three real ``banlib fetch`` commands against the served mirror,
     run as subprocesses of the console script from another working directory."""
     import json
@@ -200,4 +268,6 @@ def mirror_data(mirror, mirror_url, tmp_path_factory):
         run = banlib_cli(*args, cwd=elsewhere)
         assert run.returncode == 0, f"banlib {' '.join(args)} failed:\n{run.stdout}\n{run.stderr}"
     assert sorted(p.name for p in elsewhere.iterdir()) == []          # nothing written in the working directory
+    if _books is not None:
+        _books.offer("real", data)
     return data

@@ -46,22 +46,25 @@ def test_genre_readout_of_t2t3_is_genre_outputs():
 
 
 def test_responses_key_changes_with_weights_stimuli_and_settings():
-    from banlib.models.activations import responses_key
+    from banlib.models.activations import responses_key, stimuli_digest
+
+    def key_of(model, specs, device):
+        return responses_key(model, stimuli_digest(specs), device)
 
     torch.manual_seed(0)
     model = build_model("BAN", widths=(4, 4, 8, 8))
     specs = np.random.default_rng(0).normal(size=(2, 64, 50)).astype(np.float32)
-    key = responses_key(model, specs, "cpu")
+    key = key_of(model, specs, "cpu")
     torch.manual_seed(0)
-    assert responses_key(build_model("BAN", widths=(4, 4, 8, 8)), specs.copy(), "cpu") == key   # same weights
+    assert key_of(build_model("BAN", widths=(4, 4, 8, 8)), specs.copy(), "cpu") == key   # same weights
     other = build_model("BAN", widths=(4, 4, 8, 8))                                             # next draw
     changed = specs.copy()
     changed[1, 3, 7] += 1e-3
-    assert len({key, responses_key(other, specs, "cpu"), responses_key(model, changed, "cpu"),
-                responses_key(model, specs, "cuda"), responses_key(model, specs[:, :, :49], "cpu")}) == 5
+    assert len({key, key_of(other, specs, "cpu"), key_of(model, changed, "cpu"),
+                key_of(model, specs, "cuda"), key_of(model, specs[:, :, :49], "cpu")}) == 5
     with torch.no_grad():
         model.A1.conv1.weight[0, 0, 0, 0] += 1e-3
-    assert responses_key(model, specs, "cpu") != key
+    assert key_of(model, specs, "cpu") != key
 
 
 def test_cached_arrays_round_trip_and_a_broken_file_is_computed_again(tmp_path):

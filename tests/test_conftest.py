@@ -26,3 +26,30 @@ def test_the_session_group_gets_its_priority_back():
     out = subprocess.run(["setsid", sys.executable, "-c", PROBE], cwd=REPO, capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["19", "19", "0"]
+
+
+def test_background_books_run_in_order_and_a_failed_book_stops_the_ones_that_read_it(tmp_path, monkeypatch):
+    import background_books as bg
+
+    monkeypatch.setattr(bg, "OUT", {step: tmp_path / "build" / f"book-{step}" for step in bg.OUT})
+    fake = tmp_path / "banlib"
+    fake.write_text('#!/bin/sh\necho "$@" >> "$(dirname "$0")/calls"\ncase "$*" in *openneuro*) exit 0;; *) exit 3;; esac\n')
+    fake.chmod(0o755)
+    state = tmp_path / "state"
+    state.mkdir()
+    bg.write_atomic(bg.ready_path(state, "real"), '{"data_dir": "/fetched"}')
+    bg.main(str(fake), state, "/twin", ["quick", "real"])
+    assert [bg.exit_path(state, s).read_text() for s in ("quick", "real")] == ["3", "1"]
+    calls = (tmp_path / "calls").read_text().splitlines()
+    assert len(calls) == 1 and "--data-source twin" in calls[0] and "--data-dir /twin" in calls[0]
+    assert "quick, failed" in bg.log_path("real").read_text()
+    # with the quick book built, the real-route book reads what the session released, in a fresh folder
+    fake.write_text(fake.read_text().replace("exit 3", "exit 0"))
+    (bg.OUT["quick"] / "checkpoints").mkdir(parents=True)
+    (bg.OUT["quick"] / ".scratch" / "responses").mkdir(parents=True)
+    (bg.OUT["real"] / "stale").mkdir(parents=True)
+    bg.main(str(fake), state, "/twin", ["quick", "real"])
+    assert [bg.exit_path(state, s).read_text() for s in ("quick", "real")] == ["0", "0"]
+    assert "--data-source openneuro" in (tmp_path / "calls").read_text().splitlines()[-1]
+    assert "--data-dir /fetched" in (tmp_path / "calls").read_text().splitlines()[-1]
+    assert sorted(p.name for p in bg.OUT["real"].iterdir()) == [".scratch", "checkpoints"]

@@ -9,7 +9,7 @@ import pytest
 
 from banlib.book import runner as book
 
-from conftest import REPO, banlib_cli
+from conftest import banlib_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -21,19 +21,14 @@ def _strict(path):
 
 
 @pytest.fixture(scope="session")
-def real_book(mirror_data, built_book):
-    """The book on the fetched mirror. The networks trained by the twin book, and their responses to the
+def real_book(mirror_data, _books):
+    """The book on the fetched mirror, built in the background after the quick book
+    (``tests/background_books.py``). The networks trained by the twin book, and their responses to the
     stimuli, are reused: the mirror's GTZAN and design are the twin's, byte for byte, so training on them
     again would give the same weights (the checkpoints record a fingerprint of their training data and are
     retrained when it differs; the responses are keyed by the weights and the stimuli's spectrograms)."""
-    out = REPO / "build" / "test-book-real"
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    shutil.copytree(built_book / "checkpoints", out / "checkpoints")
-    shutil.copytree(built_book / ".scratch" / "responses", out / ".scratch" / "responses")
-    book.run("openneuro", "quick", 0, out=out, data_dir=mirror_data, build=False, record=False)
-    return out
+    _books.release("real")
+    return _books.wait("real")
 
 
 def test_every_chapter_runs_on_the_real_route(real_book):
@@ -91,11 +86,23 @@ def located_data(mirror_data, quick_twin, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def located(located_data):
+def located(located_data, _books):
     """``banlib coordinates`` run on the located copy (the console script, from its parent folder): the
     finished process. It needs no network, so it runs while the book is built in the background."""
-    return banlib_cli("coordinates", "--data-dir", str(located_data), "--subjects", "sub-001", "--no-fetch",
-                      cwd=located_data.parent)
+    run = banlib_cli("coordinates", "--data-dir", str(located_data), "--subjects", "sub-001", "--no-fetch",
+                     cwd=located_data.parent)
+    if run.returncode == 0 and _books is not None:
+        _books.offer("located", located_data)
+    return run
+
+
+@pytest.fixture(scope="session")
+def located_book(located, located_data, real_book, _books):
+    """Chapter 05 again, on the located copy, in a copy of the real-route book (built in the background after
+    it)."""
+    assert located.returncode == 0, "banlib coordinates failed (see test_coordinates_recovered_from_the_fetched_raw_runs)"
+    _books.release("located")
+    return _books.wait("located")
 
 
 def test_coordinates_recovered_from_the_fetched_raw_runs(located, located_data):
@@ -104,13 +111,8 @@ def test_coordinates_recovered_from_the_fetched_raw_runs(located, located_data):
     assert len(tables) == 1 and _strict(tables[0].with_suffix(".json"))["match"]
 
 
-def test_table2_from_coordinates_recovered_on_the_real_route(located, located_data, real_book):
-    assert located.returncode == 0, "banlib coordinates failed (see test_coordinates_recovered_from_the_fetched_raw_runs)"
-    out = REPO / "build" / "test-book-located"
-    if out.exists():
-        shutil.rmtree(out)
-    shutil.copytree(real_book, out, ignore=shutil.ignore_patterns("notebooks", "_build", ".git*", ".datalad"))
-    book.run("openneuro", "quick", 0, only="05_table2", out=out, data_dir=located_data, build=False, record=False)
+def test_table2_from_coordinates_recovered_on_the_real_route(located_book):
+    out = located_book
     v = _strict(out / "results" / "05_table2.json")["values"]
     assert v["table2_testable"] is True and v["table2_subjects"] == ["sub-001"] and v["table2_n_subjects"] == 1
     assert v["table2_summary"] and "bilateral_stg_significant" in v

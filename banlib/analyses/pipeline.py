@@ -63,6 +63,7 @@ class Pipeline:
         self._voxel_tables: dict = {}          # per subject
         self._rois: dict = {}                  # per subject
         self._spectrogram_cache: dict = {}     # per input normalisation
+        self._spectrogram_digests: dict = {}   # per input normalisation
         self._responses_cache: dict = {}       # per (network, passes)
 
     # ------------------------------------------------------------------ data
@@ -233,6 +234,14 @@ class Pipeline:
             self._spectrogram_cache[norm] = clip_spectrograms(self.source, self.clips, *norm)
         return self._spectrogram_cache[norm]
 
+    def stimulus_digest(self, norm: tuple[float, float]) -> str:
+        """:func:`~banlib.models.activations.stimuli_digest` of :meth:`stimulus_spectrograms` (``norm``), cached."""
+        from ..models.activations import stimuli_digest
+
+        if norm not in self._spectrogram_digests:
+            self._spectrogram_digests[norm] = stimuli_digest(self.stimulus_spectrograms(norm))
+        return self._spectrogram_digests[norm]
+
     def responses(self, name: str = "BAN", passes=None, replicate: int = 0) -> dict:
         """A trained network on the 540 stimuli: ``activations`` {area: array of shape (540, 10, F)},
         ``predictions`` {clip name: genre} for the 60 test clips, the ``model`` and its ``history``. Cached."""
@@ -254,7 +263,7 @@ class Pipeline:
         crop = self.config(name, passes).crop_frames
         # kept on disk, keyed by the weights and the stimuli: the next chapter, and a book on other data
         # with the same networks and stimuli (the real route's mirror), read them instead of computing them
-        key = responses_key(model, specs, AREAS, crop, tuple(names), self.device)
+        key = responses_key(model, self.stimulus_digest(norm), AREAS, crop, tuple(names), self.device)
         path = self.work / ".scratch" / "responses" / f"{network_tag(name, passes)}-r{replicate}-{key}.npz"
         stored = ["test_probabilities", *AREAS]
         arrays = read_cached(path, stored)

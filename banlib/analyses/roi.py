@@ -8,7 +8,6 @@ significant in more than 75 % of repetitions.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,6 +19,7 @@ from ..encoding.delays import Delayer
 from ..encoding.resampling import resampled_scores
 from ..encoding.stats import fdr_bh, pearson_pvalues
 from ..features.labels import genre_onehot
+from ..files import save_npz
 from ..paper.values import PAPER_ROI_SIZES
 from .recovery import roi_recovery
 
@@ -167,12 +167,8 @@ class ROI:
 
     def save(self, path) -> None:
         """Write the ROI as ``.npz`` (atomically: a temporary name, then renamed)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.stem + ".tmp.npz")
-        np.savez(tmp, mask=self.mask, frequency=self.frequency.astype(np.float32),
+        save_npz(path, mask=self.mask, frequency=self.frequency.astype(np.float32),
                  mean_r=self.mean_r.astype(np.float32), usable=self.usable, inputs=np.array(self.inputs))
-        tmp.replace(path)
 
     @classmethod
     def load(cls, path, subject: str) -> "ROI":

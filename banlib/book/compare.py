@@ -26,6 +26,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..files import write_text
+
 SCORECARD = ("07_scorecard", "scorecard")
 SAME, WITHIN, CHANGED, ONLY_A, ONLY_B = "same", "within tolerance", "changed", "only in A", "only in B"
 FAILING = (CHANGED, ONLY_A, ONLY_B)
@@ -261,10 +263,7 @@ class Comparison:
         writers = {".csv": self._csv, ".md": self._markdown, ".html": self._html}
         if path.suffix.lower() not in writers:
             raise CompareError(f"{path}: write .csv, .md or .html")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(writers[path.suffix.lower()](), encoding="utf-8")
-        tmp.replace(path)
+        write_text(path, writers[path.suffix.lower()](), ".tmp")
         return path
 
     def _table(self) -> list[dict]:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
+from ..files import write_text
 from ..provenance import git_commit
 
 
@@ -95,10 +96,8 @@ class Results:
     def _write(self):
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.data, indent=2, sort_keys=True, allow_nan=False) + "\n")
-        tmp.replace(self.path)
+        # the temporary name ends in .tmp: the run record and the copies of results/ leave such files out
+        write_text(self.path, json.dumps(self.data, indent=2, sort_keys=True, allow_nan=False) + "\n", ".tmp")
 
 
 def load(path: str | os.PathLike) -> dict:

@@ -41,6 +41,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .. import tools
+from ..files import save_npz, write_text
 from ..config import N_TRAINING_RUNS
 from . import preprocess
 from .atlas import CODE_TO_ROI, destrieux_2mm
@@ -273,9 +274,7 @@ def register(mean_epi: str | Path, t1w: str | Path, out_dir: str | Path,
                        "t1_to_mni_ants_mattes_metric": round(float(ants.image_mutual_information(tpl, warped)), 4),
                        "epi_to_t1_ants_mattes_metric": round(float(ants.image_mutual_information(
                            brain, rig["warpedmovout"])), 4)}}
-    tmp = record_path.with_name("registration.json.partial")
-    tmp.write_text(json.dumps(rec, indent=2) + "\n")
-    os.replace(tmp, record_path)
+    write_text(record_path, json.dumps(rec, indent=2) + "\n")
     return rec
 
 
@@ -382,12 +381,6 @@ class RecoverySettings:
     n_runs: int = N_TRAINING_RUNS
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def recover_subject(source: DataSource, subject: str, cache_dir: str | Path, out_dir: str | Path | None = None,
                     settings: RecoverySettings = RecoverySettings(), progress: bool = True) -> pd.DataFrame:
     """Recover the voxel table of ``subject`` and write it (TSV + JSON summary).
@@ -435,10 +428,8 @@ def recover_subject(source: DataSource, subject: str, cache_dir: str | Path, out
         m = ColumnMatcher(settings.match).fit(columns, voxels, progress)
         best, r, margin, unamb = m.best_, m.r_, m.margin_, m.unambiguous_
         match_summary = m.summary()
-        tmp = match_path.with_name("match.partial.npz")
-        np.savez(tmp, best=best, r=r, margin=margin, unambiguous=unamb, key=np.array(key),
+        save_npz(match_path, best=best, r=r, margin=margin, unambiguous=unamb, key=np.array(key),
                  summary=np.array(json.dumps(match_summary)))
-        os.replace(tmp, match_path)
     timing["match_s"] = round(time.time() - t, 1)
     ijk = mask_ijk[best]
     t = time.time()
@@ -463,8 +454,8 @@ def recover_subject(source: DataSource, subject: str, cache_dir: str | Path, out
                "method": "columns matched to native voxels by correlation with our re-implementation of the "
                          "derivatives' preprocessing; mean EPI -> T1w (rigid) -> MNI152 (affine + SyN) with ANTs; "
                          "Destrieux labels of the nearest 2-mm atlas voxel"}
-    _write_atomic(out / f"{subject}_voxels.tsv", table.to_csv(sep="\t", index=False, lineterminator="\n"))
-    _write_atomic(out / f"{subject}_voxels.json", json.dumps(summary, indent=2, allow_nan=False) + "\n")
+    write_text(out / f"{subject}_voxels.tsv", table.to_csv(sep="\t", index=False, lineterminator="\n"))
+    write_text(out / f"{subject}_voxels.json", json.dumps(summary, indent=2, allow_nan=False) + "\n")
     return table
 
 

@@ -36,6 +36,7 @@ from urllib.parse import unquote, urljoin, urlparse
 
 from .. import __version__, tools
 from ..config import OPENNEURO_URL, OPENNEURO_VERSION, SUBJECTS, ZENODO_RECORD
+from ..files import write_text
 from .dataset import PROVENANCE_FILE, fetch_record
 
 ZENODO_API = f"https://zenodo.org/api/records/{ZENODO_RECORD}"
@@ -141,10 +142,7 @@ def file_digest(path: Path, algorithm: str, block: int = 1 << 22) -> str:
 def write_record(root: Path, record: dict) -> None:
     """Write ``root/.banlib/fetch.json`` atomically and keep it out of git (``.git/info/exclude``)."""
     path = root / PROVENANCE_FILE
-    path.parent.mkdir(exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
+    write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
     exclude = root / ".git" / "info" / "exclude"
     if exclude.parent.is_dir():
         lines = exclude.read_text().splitlines() if exclude.exists() else []

@@ -26,7 +26,6 @@ session); the edge handling of their median filter.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from scipy import ndimage
 from tqdm.auto import tqdm
 
 from ..config import DROPPED_TRS, TR
+from ..files import replacing, save_npy, write_text
 from .dataset import DataError, check_present
 
 
@@ -317,13 +317,6 @@ def preprocess_run(img, corrector: MotionCorrector, voxels: np.ndarray,
     return PreprocessedRun(data, motion, n_constant, None if mean is None else (mean / n_mean).astype(np.float32))
 
 
-def _save_atomic(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(path.name + ".partial")
-    with open(tmp, "wb") as f:
-        np.lib.format.write_array(f, np.ascontiguousarray(array), allow_pickle=False)
-    os.replace(tmp, path)
-
-
 def run_key(task: str, run: int) -> str:
     """File stem of one run in a cache folder: ``task-Training_run-01``."""
     return f"task-{task}_run-{run:02d}"
@@ -372,10 +365,8 @@ def preprocess_subject(runs: list[tuple[str, int, Path]], out_dir: str | Path,
     if meta_path.exists() and json.loads(meta_path.read_text()) != meta:
         raise DataError(f"{meta_path}: the cache was made from other data or settings; delete {out} and run again")
     if not (out / "mask.npy").exists():
-        _save_atomic(out / "mask.npy", voxels.astype(np.int16))
-    tmp = meta_path.with_name("reference.json.partial")
-    tmp.write_text(json.dumps(meta, indent=2) + "\n")
-    os.replace(tmp, meta_path)
+        save_npy(out / "mask.npy", voxels.astype(np.int16))
+    write_text(meta_path, json.dumps(meta, indent=2) + "\n")
     for n, (task, run, path) in enumerate(tqdm(runs, desc="preprocess runs", unit="run", disable=not progress)):
         target = out / f"{run_key(task, run)}.npy"
         need_mean = n == 0 and not (out / "mean_epi.nii.gz").exists()
@@ -387,14 +378,12 @@ def preprocess_subject(runs: list[tuple[str, int, Path]], out_dir: str | Path,
         res = preprocess_run(img, corrector, voxels, settings, mean_every=5 if need_mean else 0,
                              desc=f"{task} {run:02d}", progress=progress)
         if need_mean:
-            tmp = out / "mean_epi.partial.nii.gz"
-            nib.save(nib.Nifti1Image(res.mean_volume, first.affine), str(tmp))
-            os.replace(tmp, out / "mean_epi.nii.gz")
+            with replacing(out / "mean_epi.nii.gz", keep_extension=True) as tmp:
+                nib.save(nib.Nifti1Image(res.mean_volume, first.affine), str(tmp))
         header = "tx_mm\tty_mm\ttz_mm\trx_rad\try_rad\trz_rad"
-        motion_tmp = out / f"{run_key(task, run)}_motion.tsv.partial"
-        np.savetxt(motion_tmp, res.motion, fmt="%.6f", delimiter="\t", header=header, comments="")
-        os.replace(motion_tmp, out / f"{run_key(task, run)}_motion.tsv")
-        _save_atomic(target, res.data)
+        with replacing(out / f"{run_key(task, run)}_motion.tsv") as tmp:
+            np.savetxt(tmp, res.motion, fmt="%.6f", delimiter="\t", header=header, comments="")
+        save_npy(target, res.data)
     return out
 
 

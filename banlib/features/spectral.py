@@ -6,6 +6,8 @@ run dropped, giving rows that match ``Resp_<kind>`` one to one.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..config import HOP_LENGTH, N_FFT, N_MELS, SAMPLE_RATE, TR, TRS_PER_CLIP
@@ -15,14 +17,22 @@ def log_mel(wave: np.ndarray, sr: int = SAMPLE_RATE, n_mels: int = N_MELS, n_fft
             hop: int = HOP_LENGTH) -> np.ndarray:
     """Log-mel spectrogram (dB) of mono audio: (n_mels, n_frames) float32, via torchaudio."""
     import torch
+
+    mel, to_db = _mel_transforms(sr, n_mels, n_fft, hop)
+    with torch.no_grad():
+        spec = to_db(mel(torch.as_tensor(np.asarray(wave, np.float32))))
+    return spec.numpy().astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def _mel_transforms(sr: int, n_mels: int, n_fft: int, hop: int):
+    # made once per setting: building the mel filter bank took a quarter of each call; the transforms hold no
+    # state that a call changes, so every call computes what a fresh pair would, bit for bit
     import torchaudio
 
     mel = torchaudio.transforms.MelSpectrogram(sample_rate=sr, n_fft=n_fft, hop_length=hop,
                                                n_mels=n_mels, power=2.0)
-    to_db = torchaudio.transforms.AmplitudeToDB(stype="power", top_db=80.0)
-    with torch.no_grad():
-        spec = to_db(mel(torch.as_tensor(np.asarray(wave, np.float32))))
-    return spec.numpy().astype(np.float32)
+    return mel, torchaudio.transforms.AmplitudeToDB(stype="power", top_db=80.0)
 
 
 def frames_to_trs(frames: np.ndarray, hop_seconds: float, n_trs: int = TRS_PER_CLIP,

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import __version__
+from ..files import write_text
 from ..provenance import git_commit, stamp
 
 
@@ -38,9 +39,7 @@ def _index(out: Path, name: str, source) -> None:
     index[name] = {"files": [f"{name}.png", f"{name}.svg"], "provenance": stamp(source.label),
                    "data": source.label, "data_source": source.kind, "source_info": info,
                    "banlib_version": __version__, "git_commit": git_commit()}
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
+    write_text(path, json.dumps(index, indent=2, sort_keys=True) + "\n", ".tmp")
 
 
 def _read_index(out_dir) -> dict:

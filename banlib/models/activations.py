@@ -20,6 +20,7 @@ import torch
 
 from ..config import CLIP_SECONDS, TRS_PER_CLIP
 from ..data.stimuli import stimulus_clips
+from ..files import save_npz
 from ..features.spectral import frames_to_trs, log_mel
 from .ban import AREAS
 
@@ -111,27 +112,30 @@ def genre_readout(model, t2t3: np.ndarray, device: str = "cpu") -> np.ndarray:
 RESPONSES_VERSION = 1
 
 
-def responses_key(model, specs: np.ndarray, *settings) -> str:
+def stimuli_digest(specs: np.ndarray) -> str:
+    """SHA-256 (hex) of the stimuli's spectrograms ``specs``: their shape, dtype and values. Computed once per
+    set of stimuli, not once per network (the 540 quick-profile spectrograms are 89 MB)."""
+    digest = hashlib.sha256(repr((specs.shape, str(specs.dtype))).encode())
+    digest.update(memoryview(np.ascontiguousarray(specs)).cast("B"))
+    return digest.hexdigest()
+
+
+def responses_key(model, stimuli: str, *settings) -> str:
     """16 hex digits of a SHA-256 over the model's weights (every tensor of its state dict, with its name,
-    dtype and shape), the spectrograms ``specs`` and ``settings`` (areas, device, ...): equal keys, equal
-    responses, wherever the weights were trained or the stimuli read."""
-    digest = hashlib.sha256(repr((RESPONSES_VERSION, settings, specs.shape, str(specs.dtype))).encode())
+    dtype and shape), the stimuli (their :func:`stimuli_digest`) and ``settings`` (areas, device, ...): equal
+    keys, equal responses, wherever the weights were trained or the stimuli read."""
+    digest = hashlib.sha256(repr((RESPONSES_VERSION, settings, stimuli)).encode())
     for name, tensor in sorted(model.state_dict().items()):
         tensor = tensor.detach().cpu().contiguous()
         digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}".encode())
         digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
-    digest.update(memoryview(np.ascontiguousarray(specs)).cast("B"))
     return digest.hexdigest()[:16]
 
 
 def write_cached(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
     """Save ``arrays`` as ``.npz`` under ``path`` (a temporary name, then renamed: an interrupted write
     leaves nothing that :func:`read_cached` would take)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.npz")
-    np.savez(tmp, **arrays)
-    tmp.replace(path)
+    save_npz(path, **arrays)
 
 
 def read_cached(path: str | Path, names) -> dict[str, np.ndarray] | None:

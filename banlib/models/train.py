@@ -38,6 +38,7 @@ from ..config import CROP_FRAMES, GENRES, TRAIN_THREADS, rng
 from ..data.audio import gtzan_files, gtzan_filtered_split, read_many
 from ..data.stimuli import stimulus_clips
 from ..data.dataset import DataSource
+from ..files import replacing
 from ..data.design import clip_table
 from ..features.spectral import log_mel
 from .ban import build_model
@@ -224,11 +225,8 @@ def l2_penalty(model) -> torch.Tensor:
 
 def save_checkpoint(path: Path, state: dict) -> None:
     """``torch.save`` to a temporary name, then rename: an interrupted save leaves the old file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    with replacing(path, ".tmp") as tmp:         # *.tmp: left out of the book's run records
+        torch.save(state, tmp)
 
 
 def load_checkpoint(path: Path) -> dict:

@@ -35,6 +35,7 @@ from tqdm.auto import tqdm
 from ..config import N_TEST_RUNS, N_TRAINING_RUNS, TR, VOLUMES_PER_RUN, rng
 from ..data import preprocess
 from ..data.atlas import CODE_TO_ROI, destrieux_2mm, is_cortical
+from ..files import replacing
 
 SIGNAL_FRACTION = 0.02        # sd of the response, as a fraction of the baseline intensity
 T1_SCALE = 1000.0
@@ -297,9 +298,8 @@ def simulate_run(anatomy: Anatomy, baseline: np.ndarray, columns: np.ndarray, re
 def _write_nifti(img, path: Path) -> None:
     import nibabel as nib
 
-    tmp = path.with_name(path.name + ".partial.nii")
-    nib.save(img, str(tmp))
-    tmp.replace(path)
+    with replacing(path, keep_extension=True) as tmp:
+        nib.save(img, str(tmp))
 
 
 def _make_run(args) -> tuple[np.ndarray, np.ndarray]:

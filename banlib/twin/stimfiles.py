@@ -20,6 +20,7 @@ from ..config import CLIP_SECONDS, GENRES, N_TEST_RUNS, N_TRAINING_RUNS, SAMPLE_
 from ..data.audio import cut_clip, read_many, rms_of
 from ..data.dataset import DataSource
 from ..data.design import run_events
+from ..files import write_bytes
 from ..data.stimuli import BLOCKS, INT16_SCALE, STIMULUS_FILES, TOKENS, TRAINING_TOKENS
 
 HEADER = b"MATLAB 5.0 MAT-file, written by banlib twin (synthetic stand-in for the authors' file)"
@@ -31,9 +32,7 @@ def write_mat(path: Path, variable: str, value: np.ndarray) -> None:
     savemat(buf, {variable: np.asarray(value, np.float64)}, format="5", do_compression=False)
     data = bytearray(buf.getvalue())
     data[:116] = HEADER.ljust(116, b" ")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(bytes(data))
-    tmp.replace(path)
+    write_bytes(path, bytes(data))
 
 
 def _tokens(source: DataSource, subject: str) -> tuple[dict, np.ndarray, np.ndarray]:

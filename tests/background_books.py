@@ -1,0 +1,100 @@
+"""The books the tests read, built one after another in one background process (started by ``conftest.py``).
+
+    python tests/background_books.py BANLIB STATE_DIR DATA_DIR STEP...
+
+``STEP`` is ``quick`` (the whole book on the quick twin, ``build/test-book``), ``real`` (the book on the
+fetched mirror of the real delivery, ``build/test-book-real``, reusing the quick book's networks and
+responses) or ``located`` (chapter 05 again on the mirror with coordinates recovered,
+``build/test-book-located``). A step after ``quick`` starts once the test session has written
+``STATE_DIR/<step>.ready`` (JSON: the data folder it reads) and the step before it has succeeded. Each step
+logs to ``build/<book>.log`` and writes its exit code to ``STATE_DIR/<step>.exit``; a step whose input step
+failed writes 1 without running.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BUILD = REPO / "build"
+OUT = {"quick": BUILD / "test-book", "real": BUILD / "test-book-real", "located": BUILD / "test-book-located"}
+BEFORE = {"real": "quick", "located": "real"}
+NOT_RECORDED = ["--no-html", "--no-record"]
+
+
+def log_path(step: str) -> Path:
+    return OUT[step].with_name(OUT[step].name + ".log")
+
+
+def exit_path(state: Path, step: str) -> Path:
+    return state / f"{step}.exit"
+
+
+def ready_path(state: Path, step: str) -> Path:
+    return state / f"{step}.ready"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    part = path.with_name(path.name + ".part")
+    part.write_text(text)
+    os.replace(part, path)
+
+
+def _prepare(step: str) -> None:
+    """A fresh output folder for a real-route book (the quick book's folder is kept: ``banlib book`` reuses
+    what a previous session finished there)."""
+    out = OUT[step]
+    if step != "quick" and out.exists():
+        shutil.rmtree(out)
+    if step == "real":
+        # the mirror's GTZAN and design are the twin's byte for byte: the quick book's networks (their
+        # checkpoints record the training data's fingerprint) and their responses (keyed by the weights and
+        # the stimuli's spectrograms) are reused instead of being computed again
+        out.mkdir(parents=True)
+        shutil.copytree(OUT["quick"] / "checkpoints", out / "checkpoints")
+        shutil.copytree(OUT["quick"] / ".scratch" / "responses", out / ".scratch" / "responses")
+    elif step == "located":
+        shutil.copytree(OUT["real"], out, ignore=shutil.ignore_patterns("notebooks", "_build", ".git*", ".datalad"))
+
+
+def _arguments(step: str, data: str) -> list[str]:
+    common = ["book", "--profile", "quick", "--seed", "0", "--out", str(OUT[step]), "--data-dir", data]
+    if step == "quick":
+        return [*common, "--data-source", "twin"]
+    if step == "real":
+        return [*common, "--data-source", "openneuro", *NOT_RECORDED]
+    return [*common, "--data-source", "openneuro", "--only", "05_table2", *NOT_RECORDED]
+
+
+def main(banlib: str, state: Path, data: str, steps: list[str]) -> None:
+    state.mkdir(parents=True, exist_ok=True)
+    codes = {}
+    for step in steps:
+        if step != "quick":
+            ready = ready_path(state, step)
+            while not ready.exists():
+                time.sleep(1)
+            data = json.loads(ready.read_text())["data_dir"]
+        log_path(step).parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path(step), "w") as log:
+            if codes.get(BEFORE.get(step), 0) != 0:
+                print(f"not run: the step it reads from, {BEFORE[step]}, failed", file=log)
+                codes[step] = 1
+            else:
+                try:
+                    _prepare(step)
+                    log.flush()
+                    codes[step] = subprocess.run([banlib, *_arguments(step, data)], cwd=REPO, stdout=log,
+                                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL).returncode
+                except Exception:              # noqa: BLE001 -- reported in the step's log, read by the tests
+                    traceback.print_exc(file=log)
+                    codes[step] = 1
+        write_atomic(exit_path(state, step), str(codes[step]))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], Path(sys.argv[2]), sys.argv[3], sys.argv[4:])
