@@ -35,17 +35,25 @@ def real_metadata():
 
 BOOKS_STATE = REPO / "build" / "test-books"
 BOOK_FIXTURES = {"quick": "built_book", "real": "real_book", "located": "located_book"}
-FETCHED = ("mirror_data", "located")     # the inputs of the real-route books
 
 
 def _rank(item) -> int:
-    """Order of the session: the tests that fetch the real route's data first (the background books read it),
-    then those that need no book, then those of each book in the order the books are built."""
+    """Order of the session: the tests that need no book first, then those of each book in the order the
+    books are built."""
     names = item.fixturenames
-    for rank, step in ((4, "located"), (3, "real"), (2, "quick")):
+    for rank, step in ((3, "located"), (2, "real"), (1, "quick")):
         if BOOK_FIXTURES[step] in names:
             return rank
-    return 0 if any(f in names for f in FETCHED) else 1
+    return 0
+
+
+def _uses_input(item, step: str) -> bool:
+    """Whether a test touches the data a real-route book reads: the fetched mirror (``mirror_data``; the
+    located copy's tests only read it) or the located copy after ``banlib coordinates`` (``located``)."""
+    names = item.fixturenames
+    if step == "real":
+        return "mirror_data" in names and "located_data" not in names
+    return "located" in names
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -55,11 +63,17 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def pytest_collection_finish(session):
-    fetching = [i for i in session.items if _rank(i) == 0]       # after every plugin's selection
-    session.config.stash[LAST_FETCHING] = fetching[-1].nodeid if fetching else None
+    """After every plugin's selection: the last test that touches each real-route book's input (the book may
+    start once it has run)."""
+    last = {}
+    for item in session.items:
+        for step in ("real", "located"):
+            if _rank(item) == 0 and _uses_input(item, step):
+                last[step] = item.nodeid
+    session.config.stash[LAST_USERS] = last
 
 
-LAST_FETCHING = pytest.StashKey[str | None]()
+LAST_USERS = pytest.StashKey[dict]()
 BOOKS = pytest.StashKey["Books"]()
 
 
@@ -121,16 +135,16 @@ class Books:
         self.proc, self.steps, self.inputs = proc, steps, {}
 
     def offer(self, step: str, data_dir) -> None:
-        """Note the data folder a real-route book reads; it is released after the last test that fetches."""
+        """Note the data folder a real-route book reads; it is released after the last test that touches it."""
         if step in self.steps:
             self.inputs[step] = Path(data_dir)
 
-    def release(self, step: str | None = None) -> None:
+    def release(self, step: str) -> None:
+        """Let the book ``step`` start (once the book before it is done) on the data offered for it."""
         from background_books import ready_path, write_atomic
 
-        for s in [step] if step else list(self.inputs):
-            if s in self.inputs and not ready_path(BOOKS_STATE, s).exists():
-                write_atomic(ready_path(BOOKS_STATE, s), json.dumps({"data_dir": str(self.inputs[s])}))
+        if step in self.inputs and not ready_path(BOOKS_STATE, step).exists():
+            write_atomic(ready_path(BOOKS_STATE, step), json.dumps({"data_dir": str(self.inputs[step])}))
 
     def wait(self, step: str) -> Path:
         from background_books import OUT, exit_path, log_path
@@ -189,11 +203,13 @@ def _books(request, data_dir):
 
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item, nextitem):
-    """After the last test that fetches, the real-route books may read the fetched data: no test writes to it
+    """After the last test that touches a real-route book's input, the book may read it: no test writes to it
     any more."""
     books = item.config.stash.get(BOOKS, None)
-    if books is not None and item.nodeid == item.config.stash.get(LAST_FETCHING, None):
-        books.release()
+    if books is not None:
+        for step, nodeid in item.config.stash.get(LAST_USERS, {}).items():
+            if nodeid == item.nodeid:
+                books.release(step)
 
 
 @pytest.fixture(scope="session")
