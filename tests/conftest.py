@@ -116,6 +116,23 @@ def _lower_priority():
     return restore
 
 
+def _one_thread():
+    """One torch thread and one BLAS thread in this process while the books are built: at the lowest priority,
+    each parallel region of two threads stalls whenever the books take one of them (training pins its own two
+    threads, :func:`banlib.models.train.torch_threads`). Returns a function that restores the former numbers."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    blas = threadpool_limits(1)
+
+    def restore():
+        blas.restore_original_limits()
+        torch.set_num_threads(before)
+    return restore
+
+
 def _cli_env() -> dict:
     """The environment of a ``banlib`` subprocess: the tools' (:func:`banlib.tools.environment`), with this
     checkout first on ``PYTHONPATH``."""
@@ -190,11 +207,13 @@ def _books(request, data_dir):
                              str(BOOKS_STATE), str(data_dir), *steps],
                             cwd=REPO, env=_cli_env(), stdin=subprocess.DEVNULL, process_group=0)
     restore = _lower_priority()
+    threads = _one_thread()
     request.config.stash[BOOKS] = books = Books(proc, steps)
     try:
         yield books
     finally:
         del request.config.stash[BOOKS]
+        threads()
         restore()
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
