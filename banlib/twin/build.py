@@ -39,7 +39,7 @@ from .stimfiles import write_stimulus_files
 
 # Raised whenever the generator changes what a twin of a given profile and seed contains; a twin on disk with
 # another format is refused (make_twin), not silently read.
-TWIN_FORMAT = 5
+TWIN_FORMAT = 6
 CORRUPT_TRACK = ("jazz", 54)      # GTZAN's known corrupt file, planted truncated
 N_TRACKS = 100
 TRACKS_PER_GENRE = 54
@@ -187,14 +187,15 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
 def simulate_subject(root: Path, subject: str, n_voxels: int, seed: int, clips: pd.DataFrame,
                      acoustic: np.ndarray, candidates: pd.DataFrame, source: DataSource,
                      genre_drive: np.ndarray, full_voxels: int | None = None,
-                     reference: pd.DataFrame | None = None) -> dict:
+                     reference: pd.DataFrame | None = None, extent_gain: float = 1.0) -> dict:
     """Plant one subject's voxels and write its three response matrices and its planted truth.
 
     ``acoustic`` (540, 10, 9) acoustic features per clip and TR, ``genre_drive`` (540, K) each clip's
     place in the genre space (:func:`brain.clip_genre_drive`); the unexplained drive
     (:func:`brain.unexplained_features`) is drawn from the seed. ``reference``: the candidates whose label
-    shares the subject should have (:func:`brain.make_voxels`; a raw subject's are the MNI candidates)."""
-    vox = brain.make_voxels(subject, n_voxels, seed, candidates, full_voxels, reference)
+    shares the subject should have (:func:`brain.make_voxels`; a raw subject's are the MNI candidates);
+    ``extent_gain``: more genre voxels than the subject's share (:data:`raw.GENRE_EXTENT_GAIN`)."""
+    vox = brain.make_voxels(subject, n_voxels, seed, candidates, full_voxels, reference, extent_gain)
     g = rng(seed, "twin", "hrf", subject)
     peak = float(np.round(g.uniform(5.0, 6.5), 3))
     h = brain.hrf(peak=peak)
@@ -224,7 +225,8 @@ def simulate_subject(root: Path, subject: str, n_voxels: int, seed: int, clips: 
     vox.to_csv(truth / f"{subject}_voxels.tsv", sep="\t", index=False, lineterminator="\n")
     np.savez(truth / f"{subject}_weights.npz", hrf=h.astype(np.float32),
              **{k: w.T.astype(np.float32) for k, w in weights.items()})
-    return {"n_voxels": int(n_voxels), "hrf_peak_s": peak, "genre_extent": brain.SUBJECT_EXTENT.get(subject, 1.0),
+    return {"n_voxels": int(n_voxels), "hrf_peak_s": peak,
+            "genre_extent": round(brain.SUBJECT_EXTENT.get(subject, 1.0) * extent_gain, 4),
             "planted": {k: int(v) for k, v in vox.truth.value_counts().sort_index().items()}}
 
 
@@ -344,8 +346,10 @@ def make_twin(out: str | Path, profile: str = "quick", seed: int = 0, subjects=S
         # raw subjects: voxels are native EPI voxels, and the derivatives are the preprocessed raw runs
         anatomy = raw.plant_anatomy(sub, seed, profile) if sub in raw.raw_subjects(profile) else None
         cands = candidates if anatomy is None else raw.native_candidates(anatomy)
+        gain = 1.0 if anatomy is None else raw.GENRE_EXTENT_GAIN[profile]
         info["subjects"][sub] = simulate_subject(tmp, sub, n_vox, seed, clips, acoustic, cands, source,
-                                                 genre_drive, REAL_N_VOXELS[sub], reference=candidates)
+                                                 genre_drive, REAL_N_VOXELS[sub], reference=candidates,
+                                                 extent_gain=gain)
         if anatomy is not None:
             vox = pd.read_csv(truth / f"{sub}_voxels.tsv", sep="\t")
             info["subjects"][sub]["raw"] = raw.write_raw_subject(tmp, sub, seed, profile, anatomy, vox)
