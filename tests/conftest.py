@@ -146,10 +146,18 @@ def _cli_env() -> dict:
 class Books:
     """The background process of ``tests/background_books.py``: the books the selected tests read, built one
     after another. A real-route book starts when the session has released its input (:meth:`release`) and the
-    book before it is done; :meth:`wait` gives a book's folder or fails with the end of its log."""
+    book before it is done; :meth:`wait` gives a book's folder or fails with the end of its log. With no
+    steps (no selected test reads a book) there is no process and every method but :meth:`wait` does nothing.
 
-    def __init__(self, proc, steps):
-        self.proc, self.steps, self.inputs = proc, steps, {}
+    ``when_done``: called once, by :meth:`check_done`, after the process has ended."""
+
+    def __init__(self, proc, steps, when_done=None):
+        self.proc, self.steps, self.inputs, self.when_done = proc, tuple(steps), {}, when_done
+
+    def check_done(self) -> None:
+        if self.when_done is not None and self.proc is not None and self.proc.poll() is not None:
+            self.when_done()
+            self.when_done = None
 
     def offer(self, step: str, data_dir) -> None:
         """Note the data folder a real-route book reads; it is released after the last test that touches it."""
@@ -158,10 +166,12 @@ class Books:
 
     def release(self, step: str) -> None:
         """Let the book ``step`` start (once the book before it is done) on the data offered for it."""
-        from background_books import ready_path, write_atomic
+        from background_books import ready_path
+
+        from banlib.files import write_text
 
         if step in self.inputs and not ready_path(BOOKS_STATE, step).exists():
-            write_atomic(ready_path(BOOKS_STATE, step), json.dumps({"data_dir": str(self.inputs[step])}))
+            write_text(ready_path(BOOKS_STATE, step), json.dumps({"data_dir": str(self.inputs[step])}))
 
     def wait(self, step: str) -> Path:
         from background_books import OUT, exit_path, log_path
@@ -190,14 +200,15 @@ def _books(request, data_dir):
     import signal
     import subprocess
 
+    from background_books import steps_for
+
     from banlib import tools
 
     needed = {step for item in request.session.items for step, f in BOOK_FIXTURES.items() if f in item.fixturenames}
-    if not needed:
-        yield None
+    steps = steps_for(needed)       # each book reads the one before it (the real route reuses the quick book's)
+    if not steps:
+        yield Books(None, steps)
         return
-    # each book reads the one before it (the real route reuses the quick book's networks)
-    steps = ["quick", "real", "located"][:max(["quick", "real", "located"].index(s) for s in needed) + 1]
     request.getfixturevalue("quick_twin")     # made here first: the book must not generate it a second time
     shutil.rmtree(BOOKS_STATE, ignore_errors=True)
     BOOKS_STATE.mkdir(parents=True)
@@ -207,13 +218,14 @@ def _books(request, data_dir):
                              str(BOOKS_STATE), str(data_dir), *steps],
                             cwd=REPO, env=_cli_env(), stdin=subprocess.DEVNULL, process_group=0)
     restore = _lower_priority()
-    threads = _one_thread()
-    request.config.stash[BOOKS] = books = Books(proc, steps)
+    # the threads come back as soon as the books are done: the tests after them have both cores to themselves
+    request.config.stash[BOOKS] = books = Books(proc, steps, when_done=_one_thread())
     try:
         yield books
     finally:
         del request.config.stash[BOOKS]
-        threads()
+        if books.when_done is not None:
+            books.when_done()
         restore()
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -223,12 +235,28 @@ def _books(request, data_dir):
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item, nextitem):
     """After the last test that touches a real-route book's input, the book may read it: no test writes to it
-    any more."""
+    any more. Once the books are done, this process gets its threads back."""
     books = item.config.stash.get(BOOKS, None)
     if books is not None:
         for step, nodeid in item.config.stash.get(LAST_USERS, {}).items():
             if nodeid == item.nodeid:
                 books.release(step)
+        books.check_done()
+
+
+TIMELINE = REPO / "build" / "test-timeline.tsv"
+
+
+def pytest_sessionstart(session):
+    TIMELINE.parent.mkdir(parents=True, exist_ok=True)
+    TIMELINE.write_text("nodeid\tphase\tstart\tstop\toutcome\n")
+
+
+def pytest_runtest_logreport(report):
+    """Each phase of each test with its wall-clock start and stop (Unix seconds) in ``build/test-timeline.tsv``:
+    where the session's time went, beside the books' own logs."""
+    with open(TIMELINE, "a") as f:
+        f.write(f"{report.nodeid}\t{report.when}\t{report.start:.1f}\t{report.stop:.1f}\t{report.outcome}\n")
 
 
 @pytest.fixture(scope="session")
@@ -241,8 +269,6 @@ def built_book(_books):
 @pytest.fixture(scope="session")
 def mirror(quick_twin, data_dir):
     """The offline mirror of the real delivery, made from the quick twin once (kept in data/)."""
-    import json
-
     from banlib.twin.mirror import twin_fingerprint, write_mirror
 
     out = data_dir / "mirror" / "quick-seed0"
@@ -292,8 +318,6 @@ def fetch_commands(base: str, dest, sha256: str) -> list[list[str]]:
 def mirror_data(mirror, mirror_url, tmp_path_factory, _books):
     """A data folder filled by the three real ``banlib fetch`` commands against the served mirror,
     run as subprocesses of the console script from another working directory."""
-    import json
-
     root = tmp_path_factory.mktemp("real")
     elsewhere = root / "elsewhere"
     elsewhere.mkdir()
@@ -303,6 +327,5 @@ def mirror_data(mirror, mirror_url, tmp_path_factory, _books):
         run = banlib_cli(*args, cwd=elsewhere)
         assert run.returncode == 0, f"banlib {' '.join(args)} failed:\n{run.stdout}\n{run.stderr}"
     assert sorted(p.name for p in elsewhere.iterdir()) == []          # nothing written in the working directory
-    if _books is not None:
-        _books.offer("real", data)
+    _books.offer("real", data)
     return data

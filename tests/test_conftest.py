@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from banlib.files import write_text
 from conftest import AUTOGROUP, REPO
 
 PROBE = """
@@ -33,15 +34,16 @@ def test_background_books_run_in_order_and_a_failed_book_stops_the_ones_that_rea
 
     monkeypatch.setattr(bg, "OUT", {step: tmp_path / "build" / f"book-{step}" for step in bg.OUT})
     fake = tmp_path / "banlib"
-    fake.write_text('#!/bin/sh\necho "$@" >> "$(dirname "$0")/calls"\ncase "$*" in *openneuro*) exit 0;; *) exit 3;; esac\n')
+    fake.write_text('#!/bin/sh\necho "threads=$OMP_NUM_THREADS $@" >> "$(dirname "$0")/calls"\ncase "$*" in *openneuro*) exit 0;; *) exit 3;; esac\n')
     fake.chmod(0o755)
     state = tmp_path / "state"
     state.mkdir()
-    bg.write_atomic(bg.ready_path(state, "real"), '{"data_dir": "/fetched"}')
+    write_text(bg.ready_path(state, "real"), '{"data_dir": "/fetched"}')
     bg.main(str(fake), state, "/twin", ["quick", "real"])
     assert [bg.exit_path(state, s).read_text() for s in ("quick", "real")] == ["3", "1"]
     calls = (tmp_path / "calls").read_text().splitlines()
     assert len(calls) == 1 and "--data-source twin" in calls[0] and "--data-dir /twin" in calls[0]
+    assert calls[0].startswith("threads=1 ")          # one thread outside training, whatever the session has
     assert "quick, failed" in bg.log_path("real").read_text()
     # with the quick book built, the real-route book reads what the session released, in a fresh folder
     fake.write_text(fake.read_text().replace("exit 3", "exit 0"))
@@ -53,3 +55,28 @@ def test_background_books_run_in_order_and_a_failed_book_stops_the_ones_that_rea
     assert "--data-source openneuro" in (tmp_path / "calls").read_text().splitlines()[-1]
     assert "--data-dir /fetched" in (tmp_path / "calls").read_text().splitlines()[-1]
     assert sorted(p.name for p in bg.OUT["real"].iterdir()) == [".scratch", "checkpoints"]
+
+
+def test_no_books_means_a_clear_failure_and_nothing_else():
+    from conftest import Books
+
+    books = Books(None, ())
+    books.offer("real", "/fetched")
+    books.release("real")
+    books.check_done()
+    with pytest.raises(pytest.fail.Exception, match="built_book requested by a test the session did not collect"):
+        books.wait("quick")
+
+
+def test_the_threads_come_back_once_after_the_books():
+    from conftest import Books
+
+    calls = []
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    books = Books(proc, ("quick",), when_done=lambda: calls.append(1))
+    books.check_done()
+    assert calls == []                      # still running
+    proc.communicate(b"")
+    books.check_done()
+    books.check_done()
+    assert calls == [1]

@@ -91,7 +91,7 @@ def located(located_data, _books):
     finished process. It needs no network, so it runs while the book is built in the background."""
     run = banlib_cli("coordinates", "--data-dir", str(located_data), "--subjects", "sub-001", "--no-fetch",
                      cwd=located_data.parent)
-    if run.returncode == 0 and _books is not None:
+    if run.returncode == 0:
         _books.offer("located", located_data)
     return run
 
