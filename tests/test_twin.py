@@ -100,8 +100,12 @@ def test_every_group_of_tracks_carries_the_planted_confusion():
     assert (test[test.genre == "rock"].like == "country").sum() == 3
     assert (test[test.genre == "reggae"].like == "rock").sum() == 3
     assert (test[test.genre == "classical"].like == "classical").all()
-    # a genre whose planted confusions are all small (blues: jazz 7 %) keeps its six test tracks
-    assert (test[test.genre == "blues"].like == "blues").all()
+    # the sibling pairs give one of their six to each other (so that naming what every clip sounds like
+    # scores 0.80, not 0.867); a genre whose planted confusions are all small (hip-hop: reggae 5 %) keeps its six
+    for genre, other in (("blues", "jazz"), ("jazz", "blues"), ("disco", "pop"), ("pop", "disco")):
+        likes = test[test.genre == genre].like
+        assert (likes == genre).sum() == 5 and (likes == other).sum() == 1
+    assert (test[test.genre == "hiphop"].like == "hiphop").all()
     assert not brain.sounds_like(groups, seed=1).equals(table)
 
 
