@@ -149,13 +149,18 @@ class Books:
     book before it is done; :meth:`wait` gives a book's folder or fails with the end of its log. With no
     steps (no selected test reads a book) there is no process and every method but :meth:`wait` does nothing.
 
-    ``when_done``: called once, by :meth:`check_done`, after the process has ended."""
+    ``when_done``: called once (:meth:`give_back`), as soon as :meth:`check_done` finds the process ended."""
 
     def __init__(self, proc, steps, when_done=None):
         self.proc, self.steps, self.inputs, self.when_done = proc, tuple(steps), {}, when_done
 
     def check_done(self) -> None:
-        if self.when_done is not None and self.proc is not None and self.proc.poll() is not None:
+        if self.proc is not None and self.proc.poll() is not None:
+            self.give_back()
+
+    def give_back(self) -> None:
+        """Call ``when_done`` unless it has been called already."""
+        if self.when_done is not None:
             self.when_done()
             self.when_done = None
 
@@ -224,8 +229,7 @@ def _books(request, data_dir):
         yield books
     finally:
         del request.config.stash[BOOKS]
-        if books.when_done is not None:
-            books.when_done()
+        books.give_back()
         restore()
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
