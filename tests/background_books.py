@@ -27,13 +27,15 @@ STEPS = ("quick", "real", "located")        # the order the books are built in; 
 OUT = {"quick": BUILD / "test-book", "real": BUILD / "test-book-real", "located": BUILD / "test-book-located"}
 BEFORE = dict(zip(STEPS[1:], STEPS))
 
+REUSED_SCRATCH = ("responses", "predictions")     # what the real-route book takes from the quick book's .scratch
 NOT_RECORDED = ["--no-html", "--no-record"]
 # One thread outside training (which pins its own, banlib.config.TRAIN_THREADS): the tests take the other core,
 # and a two-thread parallel region of a small operation then waits for it. With the other core busy, the
 # log-mel of 40 tracks took 4.4 s at 2 threads against 0.4 s at 1, an untrained BAN's forward pass 1.7 s
 # against 0.3 s. Not every output is the same bits: the log-mel and a cross-validated ridge fit are, but the
 # trained BAN's PB and T2/T3 responses differ by up to 3e-6 (README, "make test").
-ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+ONE_THREAD = dict.fromkeys(("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                            "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS"), "1")
 
 
 def steps_for(needed) -> tuple[str, ...]:
@@ -61,11 +63,13 @@ def _prepare(step: str) -> None:
         shutil.rmtree(out)
     if step == "real":
         # the mirror's GTZAN and design are the twin's byte for byte: the quick book's networks (their
-        # checkpoints record the training data's fingerprint) and their responses (keyed by the weights and
-        # the stimuli's spectrograms) are reused instead of being computed again
+        # checkpoints record the training data's fingerprint), their responses to the stimuli and their
+        # predictions on the held-out tracks and test clips (both keyed by the weights and the spectrograms)
+        # are reused instead of being computed again
         out.mkdir(parents=True)
         shutil.copytree(OUT["quick"] / "checkpoints", out / "checkpoints")
-        shutil.copytree(OUT["quick"] / ".scratch" / "responses", out / ".scratch" / "responses")
+        for cached in REUSED_SCRATCH:
+            shutil.copytree(OUT["quick"] / ".scratch" / cached, out / ".scratch" / cached)
     elif step == "located":
         shutil.copytree(OUT["real"], out, ignore=shutil.ignore_patterns("notebooks", "_build", ".git*", ".datalad"))
 

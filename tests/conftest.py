@@ -117,19 +117,35 @@ def _lower_priority():
 
 
 def _one_thread():
-    """One torch thread and one BLAS thread in this process while the books are built: at the lowest priority,
-    each parallel region of two threads stalls whenever the books take one of them (training pins its own two
-    threads, :func:`banlib.models.train.torch_threads`). Returns a function that restores the former numbers."""
+    """One thread for everything the tests compute while the books are built: at the lowest priority, each
+    parallel region of two threads stalls whenever the books take one of them. Measured beside the book:
+    ``test_resume_after_interruption_gives_identical_weights`` took 49 s (1.7 s alone), ``banlib coordinates``
+    236 s. So: one torch and one BLAS thread in this process, one training thread for the toy networks the
+    tests train here (the book's networks keep :data:`banlib.config.TRAIN_THREADS`: they are trained in the
+    books' own process), and one thread in the environment of the processes the tests start (``banlib
+    coordinates`` and its ANTs registration). Returns a function that restores the former settings."""
     import torch
+    from background_books import ONE_THREAD
     from threadpoolctl import threadpool_limits
+
+    import banlib.models.train as train
 
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     blas = threadpool_limits(1)
+    pinned, train.TRAIN_THREADS = train.TRAIN_THREADS, 1
+    environ = {name: os.environ.get(name) for name in ONE_THREAD}
+    os.environ.update(ONE_THREAD)
 
     def restore():
         blas.restore_original_limits()
         torch.set_num_threads(before)
+        train.TRAIN_THREADS = pinned
+        for name, value in environ.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return restore
 
 
@@ -253,14 +269,56 @@ TIMELINE = REPO / "build" / "test-timeline.tsv"
 
 def pytest_sessionstart(session):
     TIMELINE.parent.mkdir(parents=True, exist_ok=True)
-    TIMELINE.write_text("nodeid\tphase\tstart\tstop\toutcome\n")
+    TIMELINE.write_text("nodeid\tphase\tstart\tstop\toutcome\tcpu_self\tcpu_children\n")
+
+
+_CPU: dict = {}       # (nodeid, phase) -> CPU seconds (this process, its finished child processes)
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+class CpuTimer:
+    """The CPU seconds of each phase of each test, for the timeline (a plugin of its own: this module has its
+    own ``pytest_runtest_teardown``)."""
+
+    @staticmethod
+    def _measure(item, phase):
+        before = _cpu_seconds()
+        yield
+        after = _cpu_seconds()
+        _CPU[(item.nodeid, phase)] = (after[0] - before[0], after[1] - before[1])
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_setup(self, item):
+        yield from self._measure(item, "setup")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item):
+        yield from self._measure(item, "call")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_teardown(self, item, nextitem):
+        yield from self._measure(item, "teardown")
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(CpuTimer(), "banlib-cpu-timer")
 
 
 def pytest_runtest_logreport(report):
-    """Each phase of each test with its wall-clock start and stop (Unix seconds) in ``build/test-timeline.tsv``:
-    where the session's time went, beside the books' own logs."""
+    """Each phase of each test with its wall-clock start and stop (Unix seconds) and the CPU seconds it took
+    (this process's, and those of the child processes it started and waited for; the books' background
+    process is counted only at the session's end) in ``build/test-timeline.tsv``: where the session's time
+    went, beside the books' own logs."""
+    own, children = _CPU.pop((report.nodeid, report.when), (float("nan"), float("nan")))
     with open(TIMELINE, "a") as f:
-        f.write(f"{report.nodeid}\t{report.when}\t{report.start:.1f}\t{report.stop:.1f}\t{report.outcome}\n")
+        f.write(f"{report.nodeid}\t{report.when}\t{report.start:.1f}\t{report.stop:.1f}\t{report.outcome}"
+                f"\t{own:.1f}\t{children:.1f}\n")
 
 
 @pytest.fixture(scope="session")

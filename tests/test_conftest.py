@@ -48,7 +48,8 @@ def test_background_books_run_in_order_and_a_failed_book_stops_the_ones_that_rea
     # with the quick book built, the real-route book reads what the session released, in a fresh folder
     fake.write_text(fake.read_text().replace("exit 3", "exit 0"))
     (bg.OUT["quick"] / "checkpoints").mkdir(parents=True)
-    (bg.OUT["quick"] / ".scratch" / "responses").mkdir(parents=True)
+    for cached in bg.REUSED_SCRATCH:
+        (bg.OUT["quick"] / ".scratch" / cached).mkdir(parents=True)
     (bg.OUT["real"] / "stale").mkdir(parents=True)
     bg.main(str(fake), state, "/twin", ["quick", "real"])
     assert [bg.exit_path(state, s).read_text() for s in ("quick", "real")] == ["0", "0"]

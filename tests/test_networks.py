@@ -10,7 +10,7 @@ from banlib.config import network_seed
 
 
 class FakePipe:
-    """Three seeds; the 'model' of a network is its accuracy, so accuracy() can read it back."""
+    """Three seeds; the 'predictions' of a network are its accuracy, so accuracy_of() can read it back."""
 
     replicates = range(3)
     seed = 0
@@ -21,16 +21,16 @@ class FakePipe:
     def config(self, name, passes=None, widths=None, replicate=0):
         return SimpleNamespace(seed=network_seed(0, replicate))
 
-    def network(self, name, passes=None, widths=None, replicate=0):
-        return {"BAN": 0.8, "feedforward": 0.6}[name] + 0.01 * replicate, [], (0.0, 1.0)
+    def predictions(self, name, split="val", passes=None, widths=None, replicate=0):
+        return {"BAN": 0.8, "feedforward": 0.6}[name] + 0.01 * replicate
 
-    def grid_network(self, passes, replicate=0):
-        return (0.7 if tuple(passes) == (1, 1, 1) else 0.8) + 0.02 * replicate, [], (0.0, 1.0)
+    def grid_predictions(self, passes, split="val", replicate=0):
+        return (0.7 if tuple(passes) == (1, 1, 1) else 0.8) + 0.02 * replicate
 
 
 @pytest.fixture
 def pipe(monkeypatch):
-    monkeypatch.setattr(networks, "accuracy", lambda model, data, device="cpu": (model, None))
+    monkeypatch.setattr(networks, "accuracy_of", lambda probabilities, data: (probabilities, None))
     return FakePipe()
 
 

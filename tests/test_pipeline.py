@@ -170,3 +170,46 @@ def test_network_responses_are_kept_on_disk_for_the_next_pipeline_keyed_by_the_w
     assert all(np.array_equal(again["activations"][a], first["activations"][a]) for a in act.AREAS)
     pipeline("other").responses("BAN")
     assert computed == [nets["BAN"], nets["other"]]
+
+
+def test_predictions_are_computed_once_kept_on_disk_and_keyed_by_weights_and_spectrograms(tmp_path, monkeypatch):
+    """Chapter 03 asks for the same network's held-out predictions several times, and the next chapter or a
+    book on other data with the same networks and audio asks again: computed once, equal to predict's."""
+    import torch
+
+    import banlib.models.train as tr
+    from banlib.models import build_model
+
+    torch.manual_seed(0)
+    nets = {w: build_model("BAN", widths=(4, 4, 8, 8)).eval() for w in ("BAN", "other")}
+    g = np.random.default_rng(0)
+
+    def spectrograms(shift=0.0):
+        return tr.SpectrogramSet([g.normal(size=(64, 300)).astype(np.float32) + shift for _ in range(3)],
+                                 np.array([0, 1, 2]), ["a", "b", "c"])
+
+    sets = {"val": spectrograms(), "fmri_test": spectrograms()}
+    computed = []
+    real = tr.predict
+    monkeypatch.setattr(tr, "predict", lambda model, data, *a, **kw: computed.append(model) or real(model, data, *a, **kw))
+
+    def pipeline(weights, data=sets):
+        pipe = Pipeline(None, "quick", 0, tmp_path, device="cpu")
+        monkeypatch.setattr(pipe, "network", lambda name, passes=None, widths=None, replicate=0: (nets[weights], [], (0.0, 1.0)))
+        pipe.__dict__["training_data"] = data
+        return pipe
+
+    pipe = pipeline("BAN")
+    first = pipe.predictions("BAN", "val")
+    assert pipe.predictions("BAN", "val") is first and len(computed) == 1
+    np.testing.assert_array_equal(first, real(nets["BAN"], sets["val"], pipe.config("BAN").crop_frames))
+    assert first.shape == (3, 10) and first.dtype == np.float32
+    assert len(list((tmp_path / ".scratch" / "predictions").glob("BAN-r0-val-*.npz"))) == 1
+    np.testing.assert_array_equal(pipeline("BAN").predictions("BAN", "val"), first)      # the next chapter reads it
+    assert len(computed) == 1
+    pipeline("BAN").predictions("BAN", "fmri_test")                                      # another split
+    pipeline("other").predictions("BAN", "val")                                          # other weights
+    pipeline("BAN", {"val": spectrograms(shift=1.0)}).predictions("BAN", "val")          # other spectrograms
+    assert len(computed) == 4
+    quick = pipeline("BAN")
+    assert quick.grid_predictions((2, 2, 4), "val") is quick.predictions("BAN", "val")   # the quick grid's 2/2/4 is BAN

@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 import torch
 
-from banlib.config import TRAIN_THREADS
 from banlib.models.train import (CHECKPOINT_KEYS, CheckpointError, SpectrogramSet, TrainConfig, augment_batch,
                                   l2_penalty, load_trained, predict, resume_path, torch_threads, train)
 
@@ -95,10 +94,13 @@ def _reference_train(cfg, data):
 
 
 def test_cpu_training_is_the_plain_float32_loop_bit_for_bit(tmp_path):
+    import banlib.models.train as tr
+
     data = {"train": _toy()}
     cfg = TrainConfig(epochs=2, **CFG)
     ours, _ = train(cfg, data, tmp_path, progress=False)
-    with torch_threads(TRAIN_THREADS):
+    # the pin train() used: TRAIN_THREADS, or 1 while the books are built beside this session (conftest)
+    with torch_threads(tr.TRAIN_THREADS):
         ref = _reference_train(cfg, data)
     a, b = _state(ours), _state(ref)
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -210,3 +212,19 @@ def test_training_leaves_out_the_test_tracks_and_their_repetitions(tmp_path):
     assert training_fingerprint(src, clips) == training_fingerprint(moved, clips)
     (tmp_path / "b" / "elsewhere" / "genres" / "rock" / "rock.00002.wav").write_bytes(b"other content")
     assert training_fingerprint(src, clips) != training_fingerprint(moved, clips)
+
+
+def test_stretch_is_np_interp_row_by_row_to_the_bit():
+    """The vectorised time-stretch gives np.interp's numbers exactly (trained weights stay the same bits),
+    shorter and longer than the crop, on and between samples."""
+    from banlib.models.train import stretch
+
+    g = np.random.default_rng(0)
+    for length in (1, 2, 3, 64, 115, 127, 128, 129, 141, 300):
+        for frames in (1, 2, 32, 128):
+            seg = g.normal(size=(64, length)).astype(np.float32)
+            pos = np.linspace(0, length - 1, frames)
+            reference = np.stack([np.interp(pos, np.arange(length), row) for row in seg])
+            got = stretch(seg, frames)
+            assert got.dtype == np.float64 and got.shape == (64, frames)
+            assert np.array_equal(got, reference), (length, frames)

@@ -222,13 +222,12 @@ class Explained:
 
 
 def explain_test_clips(pipe, name: str = "BAN") -> Explained:
-    """The pipeline's trained network (on the CPU) and its predictions on the fMRI test clips."""
-    from ..models.train import predict
-
+    """The pipeline's trained network (on the CPU) and its predictions on the fMRI test clips
+    (:meth:`~banlib.analyses.pipeline.Pipeline.predictions`, computed once per book)."""
     model, _, _ = pipe.network(name)
     model = model.cpu().eval()
     test = pipe.training_data["fmri_test"]
-    prob = predict(model, test, CROP_FRAMES)
+    prob = pipe.predictions(name, "fmri_test")
     return Explained(model, list(test.names), np.asarray(test.labels), prob.argmax(1), prob,
                      [middle_crop(s) for s in test.specs])
 

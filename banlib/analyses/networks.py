@@ -70,10 +70,9 @@ def seed_accuracies(pipe, names=NETWORKS) -> pd.DataFrame:
     rows = []
     for replicate in pipe.replicates:
         for name in names:
-            model, _, _ = pipe.network(name, replicate=replicate)
             rows.append({"network": name, "seed": network_seed(pipe.seed, replicate),
-                         "held-out accuracy": accuracy(model, data["val"], pipe.device)[0],
-                         "fMRI-clip accuracy": accuracy(model, data["fmri_test"], pipe.device)[0]})
+                         **{column: accuracy_of(pipe.predictions(name, split, replicate=replicate), data[split])[0]
+                            for column, split in ACCURACY_COLUMNS.items()}})
     return pd.DataFrame(rows)
 
 
@@ -83,9 +82,19 @@ def seed_summary(per_seed: pd.DataFrame) -> pd.DataFrame:
 
 
 def accuracy(model, spectrograms, device: str = "cpu", crop: int = CROP_FRAMES) -> tuple[float, np.ndarray]:
-    """Clip-level accuracy and predicted genre index, array of shape (n,), on a spectrogram set."""
-    pred = predict(model, spectrograms, crop, device).argmax(1)
+    """Clip-level accuracy and predicted genre index, array of shape (n,), of ``model`` on a spectrogram set."""
+    return accuracy_of(predict(model, spectrograms, crop, device), spectrograms)
+
+
+def accuracy_of(probabilities: np.ndarray, spectrograms) -> tuple[float, np.ndarray]:
+    """Clip-level accuracy and predicted genre index, array of shape (n,), from class probabilities of shape
+    (n, 10) on the spectrogram set they were computed on (its ``labels``)."""
+    pred = np.asarray(probabilities).argmax(1)
     return float((pred == spectrograms.labels).mean()), pred
+
+
+# the two accuracies of every network: column name -> split of the pipeline's training data
+ACCURACY_COLUMNS = {"held-out accuracy": "val", "fMRI-clip accuracy": "fmri_test"}
 
 
 @dataclass
@@ -116,22 +125,26 @@ class Evaluation:
                 "ban_fmri_test_predictions": {n: GENRES[p] for n, p in zip(names, self.fmri_pred)}}
 
 
-def evaluate(model, data: dict, device: str = "cpu") -> Evaluation:
-    """Accuracy of ``model`` on the held-out tracks and the fMRI test clips."""
-    val_acc, val_pred = accuracy(model, data["val"], device)
-    fmri_acc, fmri_pred = accuracy(model, data["fmri_test"], device)
+def evaluate(pipe, name: str = "BAN", replicate: int = 0) -> Evaluation:
+    """Accuracy of the pipeline's network ``name`` (training seed ``replicate``) on the held-out tracks and the
+    fMRI test clips."""
+    data = pipe.training_data
+    val_acc, val_pred = accuracy_of(pipe.predictions(name, "val", replicate=replicate), data["val"])
+    fmri_acc, fmri_pred = accuracy_of(pipe.predictions(name, "fmri_test", replicate=replicate), data["fmri_test"])
     return Evaluation(val_acc, val_pred, fmri_acc, fmri_pred, data)
 
 
-def comparison_table(trained: dict[str, Trained], data: dict, device: str = "cpu") -> pd.DataFrame:
-    """Parameters, passes, weight sharing and accuracies of each network."""
+def comparison_table(pipe, trained: dict[str, Trained]) -> pd.DataFrame:
+    """Parameters, passes, weight sharing and accuracies of each network of ``trained`` (the first training
+    seed's, :func:`train_all`)."""
+    data = pipe.training_data
     rows = {}
     for name, t in trained.items():
         m = t.model
         rows[name] = {"parameters": parameter_count(m), "passes (Belt, PB, T2/T3)": str(m.passes),
                       "weights shared": m.shared,
-                      "held-out accuracy": round(accuracy(m, data["val"], device)[0], 3),
-                      "fMRI-clip accuracy": round(accuracy(m, data["fmri_test"], device)[0], 3)}
+                      **{column: round(accuracy_of(pipe.predictions(name, split), data[split])[0], 3)
+                         for column, split in ACCURACY_COLUMNS.items()}}
     return pd.DataFrame(rows).T
 
 
@@ -169,8 +182,8 @@ def recurrence_grid_seeds(pipe, structures=None) -> pd.DataFrame:
     for replicate in pipe.replicates:
         seed = network_seed(pipe.seed, replicate)
         for passes in structures:
-            model, _, _ = pipe.grid_network(passes, replicate)
-            scores.setdefault("/".join(map(str, passes)), {})[seed] = accuracy(model, data["val"], pipe.device)[0]
+            scores.setdefault("/".join(map(str, passes)), {})[seed] = accuracy_of(
+                pipe.grid_predictions(passes, "val", replicate), data["val"])[0]
     return pd.DataFrame(scores).T.rename_axis(index="structure", columns="seed")
 
 

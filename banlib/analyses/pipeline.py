@@ -10,6 +10,7 @@ result and a recomputed one are the same.
 """
 from __future__ import annotations
 
+import hashlib
 from functools import cached_property
 from pathlib import Path
 
@@ -65,6 +66,8 @@ class Pipeline:
         self._spectrogram_cache: dict = {}     # per input normalisation
         self._spectrogram_digests: dict = {}   # per input normalisation
         self._responses_cache: dict = {}       # per (network, passes)
+        self._predictions: dict = {}           # per (network, passes, widths, replicate, split)
+        self._set_digests: dict = {}           # per split of the training data
 
     # ------------------------------------------------------------------ data
     @cached_property
@@ -216,14 +219,66 @@ class Pipeline:
                                scratch_dir=self.work / ".scratch" / "checkpoints" / out.name)
         return model, history, (data["train"].mean, data["train"].sd)
 
-    def grid_network(self, passes, replicate: int = 0):
-        """The recurrence grid's BAN with ``passes`` (Belt, PB, T2/T3) at the grid's widths
-        (:attr:`grid_widths`); BAN's own 2/2/4 at the profile's widths is the main BAN, not trained twice."""
+    def _grid_args(self, passes) -> tuple:
+        """``(name, passes, widths)`` of the recurrence grid's network with ``passes``: BAN's own 2/2/4 at the
+        profile's widths is the main BAN (``("BAN", None, None)``), not trained twice."""
         from ..models.ban import MODEL_SPECS
 
         if tuple(passes) == MODEL_SPECS["BAN"]["passes"] and self.grid_widths == tuple(self.profile.widths):
-            return self.network("BAN", replicate=replicate)
-        return self.network("BAN", tuple(passes), widths=self.grid_widths, replicate=replicate)
+            return "BAN", None, None
+        return "BAN", tuple(passes), self.grid_widths
+
+    def grid_network(self, passes, replicate: int = 0):
+        """The recurrence grid's BAN with ``passes`` (Belt, PB, T2/T3) at the grid's widths
+        (:attr:`grid_widths`); BAN's own 2/2/4 at the profile's widths is the main BAN, not trained twice."""
+        name, passes, widths = self._grid_args(passes)
+        return self.network(name, passes, widths, replicate)
+
+    def predictions(self, name: str = "BAN", split: str = "val", passes=None, widths=None,
+                    replicate: int = 0) -> np.ndarray:
+        """A trained network's clip-level genre probabilities (softmax averaged over 3-s crops,
+        :func:`~banlib.models.train.predict`), array of shape (n clips, 10), on ``split`` of
+        :attr:`training_data`: ``val`` (the held-out tracks) or ``fmri_test`` (the 60 fMRI test clips as played).
+
+        Computed once: kept in memory, and on disk under ``<work>/.scratch/predictions/`` keyed by the weights,
+        the set's spectrograms and the crop length (as :meth:`responses` are), so that a later chapter, or a
+        book on other data with the same networks and the same audio, reads them."""
+        key = (name, None if passes is None else tuple(passes), None if widths is None else tuple(widths),
+               replicate, split)
+        if key not in self._predictions:
+            self._predictions[key] = self._predict(name, split, passes, widths, replicate)
+        return self._predictions[key]
+
+    def grid_predictions(self, passes, split: str = "val", replicate: int = 0) -> np.ndarray:
+        """:meth:`predictions` of the recurrence grid's network with ``passes`` (see :meth:`grid_network`)."""
+        name, passes, widths = self._grid_args(passes)
+        return self.predictions(name, split, passes, widths, replicate)
+
+    def _set_digest(self, split: str) -> str:
+        from ..models.activations import stimuli_digest
+
+        if split not in self._set_digests:
+            data = self.training_data[split]
+            digest = hashlib.sha256("\0".join(data.names).encode())
+            for x in data.specs:
+                digest.update(stimuli_digest(x).encode())
+            self._set_digests[split] = digest.hexdigest()
+        return self._set_digests[split]
+
+    def _predict(self, name, split, passes, widths, replicate) -> np.ndarray:
+        from ..models.activations import read_cached, responses_key, write_cached
+        from ..models.train import predict
+
+        model, _, _ = self.network(name, passes, widths, replicate)
+        crop = self.config(name, passes, widths, replicate).crop_frames
+        key = responses_key(model, self._set_digest(split), "predictions", split, crop, self.device)
+        path = self.work / ".scratch" / "predictions" / f"{network_tag(name, passes)}-r{replicate}-{split}-{key}.npz"
+        cached = read_cached(path, ["probabilities"])
+        if cached is not None:
+            return cached["probabilities"]
+        prob = predict(model, self.training_data[split], crop, self.device).astype(np.float32)
+        write_cached(path, {"probabilities": prob})
+        return prob
 
     def stimulus_spectrograms(self, norm: tuple[float, float]) -> np.ndarray:
         """Standardised log-mel of every stimulus as played, array of shape (540, 64, frames); cached per

@@ -180,6 +180,25 @@ def prepare_data(source: DataSource, split: str = "random", seed: int = 0, clips
     return out
 
 
+def stretch(seg: np.ndarray, frames: int) -> np.ndarray:
+    """The time-stretch of the augmentation: ``seg`` (rows, length) resampled linearly to ``frames`` evenly
+    spaced positions from its first to its last frame, float64 array of shape (rows, frames).
+
+    All rows at once, and the same numbers as ``np.interp`` row by row (its slope times the offset plus the
+    left sample, and the sample itself where a position falls on one): the weights trained with it are the
+    same bits as before it was vectorised."""
+    y = np.asarray(seg, np.float64)
+    length = y.shape[1]
+    pos = np.linspace(0, length - 1, frames)
+    if length == 1:
+        return np.repeat(y, frames, axis=1)
+    left = np.minimum(pos.astype(np.intp), length - 2)           # pos >= 0: truncation is the floor
+    out = (y[:, left + 1] - y[:, left]) * (pos - left) + y[:, left]
+    on = np.flatnonzero(pos == np.floor(pos))                    # on a sample (the last position included)
+    out[:, on] = y[:, pos[on].astype(np.intp)]
+    return out
+
+
 def augment_batch(specs, idx, crop: int, g: np.random.Generator) -> np.ndarray:
     """Random crops with speed, pitch and noise augmentation: (batch, 1, 64, crop)."""
     out = np.empty((len(idx), 1, specs[0].shape[0], crop), np.float32)
@@ -189,8 +208,7 @@ def augment_batch(specs, idx, crop: int, g: np.random.Generator) -> np.ndarray:
         length = min(int(round(crop * speed)), x.shape[1])
         start = int(g.integers(0, x.shape[1] - length + 1))
         seg = x[:, start:start + length]
-        pos = np.linspace(0, length - 1, crop)
-        seg = np.stack([np.interp(pos, np.arange(length), row) for row in seg])   # time-stretch
+        seg = stretch(seg, crop)
         shift = int(g.integers(-2, 3))
         seg = np.roll(seg, shift, axis=0)
         if shift > 0:
