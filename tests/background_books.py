@@ -1,4 +1,4 @@
-"""The books the tests read, built one after another in one background process (started by ``conftest.py``).
+"""The books the tests read, built in one background process (started by ``conftest.py``).
 
     python tests/background_books.py BANLIB STATE_DIR DATA_DIR STEP...
 
@@ -6,12 +6,14 @@
 fetched mirror of the real delivery, ``build/test-book-real``, reusing the quick book's networks and
 responses) or ``located`` (chapter 05 again on the mirror with coordinates recovered,
 ``build/test-book-located``). A step after ``quick`` starts once the test session has written
-``STATE_DIR/<step>.ready`` (JSON: the data folder it reads) and the step before it has succeeded. Each step
-logs to ``build/<book>.log`` and writes its exit code to ``STATE_DIR/<step>.exit``; a step whose input step
-failed writes 1 without running.
+``STATE_DIR/<step>.ready`` (JSON: the data folder it reads) and the step before it has succeeded, or has
+finished the chapter after which it holds what this step reads (:data:`START_AFTER`). Each step logs to
+``build/<book>.log`` and writes its exit code to ``STATE_DIR/<step>.exit``; a step whose input step failed
+writes 1 without running.
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +28,10 @@ BUILD = REPO / "build"
 STEPS = ("quick", "real", "located")        # the order the books are built in; each reads the one before it
 OUT = {"quick": BUILD / "test-book", "real": BUILD / "test-book-real", "located": BUILD / "test-book-located"}
 BEFORE = dict(zip(STEPS[1:], STEPS))
+# A book may start before the one it reads is done, once that one has written what it reads: the real-route
+# book reuses the quick book's checkpoints (chapter 03), responses (04) and predictions (03), so it runs beside
+# the quick book's last chapters and HTML build; chapter 05 on located data copies the whole real-route book.
+START_AFTER = {"real": "04_confusion_bas"}
 
 REUSED_SCRATCH = ("responses", "predictions")     # what the real-route book takes from the quick book's .scratch
 NOT_RECORDED = ["--no-html", "--no-record"]
@@ -83,31 +89,77 @@ def _arguments(step: str, data: str) -> list[str]:
     return [*common, "--data-source", "openneuro", "--only", "05_table2", *NOT_RECORDED]
 
 
+def chapter_done(step: str, chapter: str) -> bool:
+    """Whether the book ``step`` has finished ``chapter``: ``banlib book`` writes ``  <chapter>: <n> s`` to its
+    log after each notebook (:func:`banlib.book.runner.run`). Another wording only costs time: the book that
+    waits for it then starts when the whole book before it is done."""
+    log = log_path(step)
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return re.search(rf"(^|[\r\n]) *{re.escape(chapter)}: \d+ s *([\r\n]|$)", text) is not None
+
+
+def _may_start(step: str, state: Path, codes: dict, running: dict) -> bool | None:
+    """True: start ``step`` now; False: its input step failed, so it is not run; None: not yet."""
+    if step == "quick":
+        return True
+    if not ready_path(state, step).exists():
+        return None
+    before = BEFORE[step]
+    if before in codes:
+        return codes[before] == 0
+    if before in running and step in START_AFTER and chapter_done(before, START_AFTER[step]):
+        return True
+    return None
+
+
+def _start(banlib: str, step: str, data: str):
+    """The ``banlib book`` process of ``step`` with its log file, or None when preparing its folder failed
+    (the error is in the log)."""
+    log_path(step).parent.mkdir(parents=True, exist_ok=True)
+    log = open(log_path(step), "w")
+    try:
+        _prepare(step)
+        log.flush()
+        return subprocess.Popen([banlib, *_arguments(step, data)], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env={**os.environ, **ONE_THREAD}), log
+    except Exception:              # noqa: BLE001 -- reported in the step's log, read by the tests
+        traceback.print_exc(file=log)
+        log.close()
+        return None
+
+
 def main(banlib: str, state: Path, data: str, steps: list[str]) -> None:
     state.mkdir(parents=True, exist_ok=True)
-    codes = {}
-    for step in steps:
-        if step != "quick":
-            ready = ready_path(state, step)
-            while not ready.exists():
-                time.sleep(1)
-            data = json.loads(ready.read_text())["data_dir"]
-        log_path(step).parent.mkdir(parents=True, exist_ok=True)
-        with open(log_path(step), "w") as log:
-            if codes.get(BEFORE.get(step), 0) != 0:
-                print(f"not run: the step it reads from, {BEFORE[step]}, failed", file=log)
-                codes[step] = 1
-            else:
-                try:
-                    _prepare(step)
-                    log.flush()
-                    codes[step] = subprocess.run([banlib, *_arguments(step, data)], cwd=REPO, stdout=log,
-                                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                                 env={**os.environ, **ONE_THREAD}).returncode
-                except Exception:              # noqa: BLE001 -- reported in the step's log, read by the tests
-                    traceback.print_exc(file=log)
-                    codes[step] = 1
-        write_text(exit_path(state, step), str(codes[step]))
+    codes, running, pending = {}, {}, list(steps)
+
+    def finish(step, code):
+        codes[step] = code
+        write_text(exit_path(state, step), str(code))
+
+    while pending or running:
+        for step, (proc, log) in list(running.items()):
+            if proc.poll() is not None:
+                log.close()
+                del running[step]
+                finish(step, proc.returncode)
+        if pending:
+            step = pending[0]
+            go = _may_start(step, state, codes, running)
+            if go is False:
+                log_path(step).parent.mkdir(parents=True, exist_ok=True)
+                log_path(step).write_text(f"not run: the step it reads from, {BEFORE[step]}, failed\n")
+                finish(pending.pop(0), 1)
+                continue
+            if go:
+                pending.pop(0)
+                folder = data if step == "quick" else json.loads(ready_path(state, step).read_text())["data_dir"]
+                started = _start(banlib, step, folder)
+                if started is None:
+                    finish(step, 1)
+                else:
+                    running[step] = started
+                continue
+        time.sleep(1)
 
 
 if __name__ == "__main__":

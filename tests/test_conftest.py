@@ -81,3 +81,28 @@ def test_the_threads_come_back_once_after_the_books():
     books.check_done()
     books.check_done()
     assert calls == [1]
+
+
+def test_the_real_route_book_starts_once_the_quick_book_has_what_it_reuses(tmp_path, monkeypatch):
+    """The real-route book reads the quick book's networks, responses and predictions, all there after chapter
+    04: it starts then, beside the quick book's last chapters, not after the whole book."""
+    import background_books as bg
+
+    monkeypatch.setattr(bg, "OUT", {step: tmp_path / "build" / f"book-{step}" for step in bg.OUT})
+    for cached in ("checkpoints", *(f".scratch/{c}" for c in bg.REUSED_SCRATCH)):
+        (bg.OUT["quick"] / cached).mkdir(parents=True)
+    fake = tmp_path / "banlib"
+    # the quick book logs its chapter 04 as the runner does, then ends only once the real-route book has started
+    fake.write_text('#!/bin/sh\nd="$(dirname "$0")"\ncase "$*" in\n'
+                    '  *openneuro*) touch "$d/real-started"; exit 0;;\n'
+                    '  *) printf "  03_train_ban: 2 s\\n"; sleep 1; printf "  04_confusion_bas: 1 s\\n"; i=0\n'
+                    '     while [ ! -e "$d/real-started" ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done\n'
+                    '     [ -e "$d/real-started" ] || exit 5;;\nesac\n')
+    fake.chmod(0o755)
+    state = tmp_path / "state"
+    state.mkdir()
+    write_text(bg.ready_path(state, "real"), '{"data_dir": "/fetched"}')
+    bg.main(str(fake), state, "/twin", ["quick", "real"])
+    assert [bg.exit_path(state, s).read_text() for s in ("quick", "real")] == ["0", "0"]
+    assert bg.chapter_done("quick", "04_confusion_bas") and not bg.chapter_done("quick", "05_table2")
+    assert not bg.chapter_done("quick", "04_confusion")                   # a whole chapter name, not a prefix

@@ -3,8 +3,9 @@
 A :class:`Pipeline` is one (data, profile, seed, work folder). Trained networks live in
 ``<work>/checkpoints/<name>-seed<seed>/`` (weights only) and ROI masks in ``<work>/results/02_roi_<sub>.npz``
 (written by the ROI chapter). Outside the recorded outputs, ``<work>/.scratch/`` holds the optimiser state
-needed to resume an interrupted training (deleted when training completes) and the networks' responses to
-the stimuli (``responses/``, keyed by the weights and the spectrograms). A chapter run on its own computes
+needed to resume an interrupted training (deleted when training completes), the networks' responses to
+the stimuli (``responses/``) and their predictions on the held-out tracks and the fMRI test clips
+(``predictions/``), both keyed by the weights and the spectrograms. A chapter run on its own computes
 what is missing and leaves it there for the next. Every step is deterministic given the seed, so a cached
 result and a recomputed one are the same.
 """

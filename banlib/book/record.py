@@ -21,7 +21,8 @@ from pathlib import Path
 from .. import tools
 
 # Never committed: the staged book source and the HTML (rebuilt from the recorded outputs).
-# Nor the scratch folder: resume state of an interrupted training (optimiser moments), deleted when it completes.
+# Nor the scratch folder: resume state of an interrupted training (optimiser moments), deleted when it completes,
+# and the responses and predictions later chapters read again (keyed by weights and spectrograms; Pipeline).
 IGNORED = ("_build/", "site/", "*.tmp", ".ipynb_checkpoints/", "__pycache__/", ".scratch/")
 
 
