@@ -72,10 +72,13 @@ def _prepare(step: str) -> None:
         # checkpoints record the training data's fingerprint), their responses to the stimuli and their
         # predictions on the held-out tracks and test clips (both keyed by the weights and the spectrograms)
         # are reused instead of being computed again
+        # the quick book may still be writing: its files in the making (banlib.files.replacing's *.partial*,
+        # the checkpoints' *.tmp) are left out, as they may be renamed away while the copy runs
         out.mkdir(parents=True)
-        shutil.copytree(OUT["quick"] / "checkpoints", out / "checkpoints")
+        in_the_making = shutil.ignore_patterns("*.partial*", "*.tmp")
+        shutil.copytree(OUT["quick"] / "checkpoints", out / "checkpoints", ignore=in_the_making)
         for cached in REUSED_SCRATCH:
-            shutil.copytree(OUT["quick"] / ".scratch" / cached, out / ".scratch" / cached)
+            shutil.copytree(OUT["quick"] / ".scratch" / cached, out / ".scratch" / cached, ignore=in_the_making)
     elif step == "located":
         shutil.copytree(OUT["real"], out, ignore=shutil.ignore_patterns("notebooks", "_build", ".git*", ".datalad"))
 

@@ -106,3 +106,20 @@ def test_the_real_route_book_starts_once_the_quick_book_has_what_it_reuses(tmp_p
     assert [bg.exit_path(state, s).read_text() for s in ("quick", "real")] == ["0", "0"]
     assert bg.chapter_done("quick", "04_confusion_bas") and not bg.chapter_done("quick", "05_table2")
     assert not bg.chapter_done("quick", "04_confusion")                   # a whole chapter name, not a prefix
+
+
+def test_the_real_route_book_copies_only_finished_files_of_the_quick_book(tmp_path, monkeypatch):
+    """The quick book may still be writing when the real-route book starts: a file in the making may be renamed
+    away mid-copy, so it is never copied (only whole files are)."""
+    import background_books as bg
+
+    monkeypatch.setattr(bg, "OUT", {step: tmp_path / "build" / f"book-{step}" for step in bg.OUT})
+    quick = bg.OUT["quick"]
+    for cached in ("checkpoints", *(f".scratch/{c}" for c in bg.REUSED_SCRATCH)):
+        (quick / cached).mkdir(parents=True)
+        (quick / cached / "done.npz").write_bytes(b"1")
+    (quick / "checkpoints" / "ban_seed1.pt.tmp").write_bytes(b"half")
+    (quick / ".scratch" / bg.REUSED_SCRATCH[0] / "next.partial.npz").write_bytes(b"half")
+    bg._prepare("real")
+    copied = sorted(p.relative_to(bg.OUT["real"]).as_posix() for p in bg.OUT["real"].rglob("*") if p.is_file())
+    assert copied == sorted(f"{c}/done.npz" for c in ("checkpoints", *(f".scratch/{c}" for c in bg.REUSED_SCRATCH)))
