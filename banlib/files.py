@@ -2,6 +2,8 @@
 to a temporary name beside it, renamed onto the file once complete."""
 from __future__ import annotations
 
+import errno
+import hashlib
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,3 +54,31 @@ def save_npy(path: str | Path, array: np.ndarray) -> None:
     """One array as ``.npy`` (never pickled), atomically (:func:`replacing`)."""
     with replacing(path) as tmp, open(tmp, "wb") as f:
         np.lib.format.write_array(f, np.ascontiguousarray(array), allow_pickle=False)
+
+
+def annex_md5(path: str | Path) -> str | None:
+    """The md5 (hex) of a locked git-annex file, taken from its MD5E/MD5 key (the link's target) without reading
+    the content; None for any other file or key backend. git-annex computed the key from the content when it
+    stored the object, and keeps the object read-only."""
+    path = Path(path)
+    if not path.is_symlink():
+        return None
+    target = os.readlink(path).replace(os.sep, "/")
+    key = target.rsplit("/", 1)[-1]
+    if "annex/objects/" not in target or not key.startswith(("MD5E-", "MD5-")) or "--" not in key:
+        return None
+    return key.split("--", 1)[1].split(".", 1)[0]
+
+
+def content_md5(path: str | Path) -> str:
+    """md5 (hex) of a file's content: from its git-annex key when it has one (:func:`annex_md5`), else read.
+    The same content gives the same value whether the file is annexed, unlocked or a plain copy. Raises
+    FileNotFoundError for an annexed file whose content is not here."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(errno.ENOENT, "no content here (an annexed file not fetched?)", str(path))
+    from_key = annex_md5(path)
+    if from_key is not None:
+        return from_key
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "md5").hexdigest()

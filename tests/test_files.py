@@ -1,7 +1,9 @@
+import os
+
 import numpy as np
 import pytest
 
-from banlib.files import replacing, save_npy, save_npz, write_text
+from banlib.files import annex_md5, content_md5, replacing, save_npy, save_npz, write_text
 
 
 def test_a_failed_write_leaves_the_former_file_and_no_temporary_one(tmp_path):
@@ -27,3 +29,42 @@ def test_writers_that_choose_the_format_by_extension_get_it(tmp_path):
     save_npy(tmp_path / "m.npy", np.arange(4, dtype=np.int16))
     assert np.load(tmp_path / "m.npy", allow_pickle=False).tolist() == [0, 1, 2, 3]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npy", "mean_epi.nii.gz", "r.npz", "x.json"]
+
+
+def _annexed(root, name, content):
+    """A locked git-annex file as git-annex lays it out: a link into .git/annex/objects named by its MD5E key."""
+    import hashlib
+    md5 = hashlib.md5(content).hexdigest()
+    key = f"MD5E-s{len(content)}--{md5}.wav"
+    obj = root / ".git" / "annex" / "objects" / "Xy" / "Zw" / key / key
+    obj.parent.mkdir(parents=True)
+    obj.write_bytes(content)
+    link = root / name
+    link.symlink_to(os.path.relpath(obj, root))
+    return link, obj, md5
+
+
+def test_an_annexed_file_gives_its_md5_from_the_key_and_a_plain_copy_the_same_by_reading(tmp_path):
+    link, obj, md5 = _annexed(tmp_path, "a.wav", b"RIFF tones")
+    assert annex_md5(link) == md5 == content_md5(link)
+    plain = tmp_path / "copy.wav"
+    plain.write_bytes(b"RIFF tones")
+    assert annex_md5(plain) is None and content_md5(plain) == md5
+    # the key, not the bytes, is read for an annexed file: a (corrupted) object keeps its key's md5
+    obj.chmod(0o644)
+    obj.write_bytes(b"other")
+    assert content_md5(link) == md5
+
+
+def test_other_links_are_read_and_an_absent_annexed_content_is_an_error(tmp_path):
+    target = tmp_path / "MD5E-s3--0123456789abcdef0123456789abcdef.wav"   # a key-like name outside annex/objects
+    target.write_bytes(b"abc")
+    link = tmp_path / "b.wav"
+    link.symlink_to(target.name)
+    assert annex_md5(link) is None
+    assert content_md5(link) == "900150983cd24fb0d6963f7d28e17f72"       # md5("abc")
+    (tmp_path / "ds").mkdir()
+    gone, obj, _ = _annexed(tmp_path / "ds", "c.wav", b"x")
+    obj.unlink()                                                          # `datalad drop`: the link stays
+    with pytest.raises(FileNotFoundError, match="c.wav"):
+        content_md5(gone)

@@ -182,15 +182,16 @@ class ROI:
 
 def selection_fingerprint(source: DataSource, subject: str, selector: "ROISelector", split: str = "training") -> str:
     """16 hex digits of a SHA-256 over the response files the selection reads (``SELECTION_KINDS[split]``,
-    their contents) and the selector's settings: equal fingerprints, equal ROIs."""
+    their contents' md5, :func:`banlib.files.content_md5`) and the selector's settings: equal fingerprints,
+    equal ROIs."""
     import hashlib
 
-    from ..data.fetch import file_digest
+    from ..files import content_md5
 
     digest = hashlib.sha256(repr((split, sorted(vars(selector).items()))).encode())
     for kind in SELECTION_KINDS[split]:
         path = check_present(source.response_path(subject, kind), f"{subject} Resp_{kind}")
-        digest.update(file_digest(path, "sha256").encode())
+        digest.update(content_md5(path).encode())
     return digest.hexdigest()[:16]
 
 

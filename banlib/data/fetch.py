@@ -36,7 +36,7 @@ from urllib.parse import unquote, urljoin, urlparse
 
 from .. import __version__, tools
 from ..config import OPENNEURO_URL, OPENNEURO_VERSION, SUBJECTS, ZENODO_RECORD
-from ..files import write_text
+from ..files import annex_md5, write_text
 from .dataset import PROVENANCE_FILE, fetch_record
 
 ZENODO_API = f"https://zenodo.org/api/records/{ZENODO_RECORD}"
@@ -152,14 +152,6 @@ def write_record(root: Path, record: dict) -> None:
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def _annex_md5(path: Path) -> str | None:
-    """md5 of an annexed file from its MD5E/MD5 key (no reading), or None for another backend."""
-    key = os.path.basename(os.readlink(path))
-    if key.startswith(("MD5E-", "MD5-")):
-        return key.split("--", 1)[1].split(".", 1)[0]
-    return None
 
 
 def _is_dataset(path: Path) -> bool:
@@ -305,7 +297,7 @@ def _fetch_record_file(work: Path, f: dict, record_id: str, state: dict) -> str:
     if target.is_symlink() and not target.exists():
         _get(work, target)                        # annexed, content dropped: get it from its registered URL
     if target.is_symlink():
-        md5 = _annex_md5(target) or file_digest(target, "md5")
+        md5 = annex_md5(target) or file_digest(target, "md5")
         if f["md5"] and md5 != f["md5"]:
             raise FetchError(f"{target}: in the dataset with md5 {md5}, but the record gives {f['md5']}; "
                              f"the record changed? Move {work} away and fetch again.")
