@@ -1,4 +1,5 @@
 """banlib.data.coordinates: matching columns to native voxels, labels, agreement; recovery on the quick twin."""
+import dataclasses
 import json
 
 import numpy as np
@@ -134,3 +135,51 @@ def test_recovery_resumes_from_its_cache(quick_twin, recovered):
     again = co.recover_subject(quick_twin, sub, out / "cache", out, co.RecoverySettings(n_runs=2), progress=False)
     assert time.time() - t < 30
     pd.testing.assert_frame_equal(again, table)
+
+
+def test_a_cache_of_other_derivative_columns_is_not_reused(quick_twin, recovered, tmp_path):
+    """The same cache folder with other derivative matrices (same names, same shape): matched again, and each
+    column finds its own voxel (the columns here are the twin's, in another order)."""
+    import shutil
+
+    from banlib.data.dataset import load_responses
+
+    sub, table, out = recovered
+    original = quick_twin.response_path(sub, "Training")
+    stored = np.load(original, allow_pickle=False)
+    n_columns = load_responses(quick_twin, sub, "Training").shape[1]
+    order = np.random.default_rng(0).permutation(n_columns)
+    axis = 1 if stored.shape[1] == n_columns and stored.shape[0] != n_columns else 0
+    deriv = tmp_path / "derivative"
+    deriv.mkdir()
+    np.save(deriv / original.name, np.take(stored, order, axis=axis), allow_pickle=False)
+    shutil.copytree(out / "cache", tmp_path / "cache")      # the module's cache stays as the other tests left it
+    other = dataclasses.replace(quick_twin, derivatives_root=deriv)
+    again = co.recover_subject(other, sub, tmp_path / "cache", tmp_path, co.RecoverySettings(n_runs=2),
+                               progress=False)
+    same = ["i", "j", "k", "x", "y", "z", "roi"]
+    pd.testing.assert_frame_equal(again[same], table[same].iloc[order].reset_index(drop=True))
+
+
+def test_a_registration_is_read_back_only_for_the_same_images(tmp_path, monkeypatch):
+    from banlib.files import content_md5
+
+    epi, t1w = tmp_path / "mean_epi.nii.gz", tmp_path / "T1w.nii.gz"
+    epi.write_bytes(b"epi"), t1w.write_bytes(b"t1w")
+    out = tmp_path / "registration"
+    out.mkdir()
+    (out / "epi_t1_0GenericAffine.mat").write_bytes(b"")
+    rec = {"settings": dataclasses.asdict(co.RegistrationSettings()), "files": {"epi_to_t1": "epi_t1_0GenericAffine.mat"},
+           "inputs": {"mean_epi_md5": content_md5(epi), "t1w_md5": content_md5(t1w)}, "quality": {}}
+    (out / "registration.json").write_text(json.dumps(rec))
+
+    class Registering(Exception):
+        pass
+
+    def ants():
+        raise Registering
+    monkeypatch.setattr(co, "_ants", ants)
+    assert co.register(epi, t1w, out) == rec
+    t1w.write_bytes(b"another subject's T1w")
+    with pytest.raises(Registering):
+        co.register(epi, t1w, out)

@@ -113,6 +113,15 @@ def test_preprocess_subject_writes_a_resumable_cache(tmp_path):
     with pytest.raises(DataError, match="other data or settings"):
         pp.preprocess_subject(runs, tmp_path / "cache", pp.PreprocessSettings(drift_window_s=30, dropped=4),
                               progress=False)
+    # a run whose file changed (same name, same shape) is redone; the others are kept
+    write_run(runs[1][2], vol, 30, 0.2, seed=7)
+    pp.preprocess_subject(runs, tmp_path / "cache", s, progress=False)
+    assert (out / "task-Training_run-01.npy").stat().st_mtime_ns == stamp
+    assert not np.array_equal(pp.load_preprocessed(out, "Training", 2), data)
+    # a changed reference run changes the mask and the motion target: an error, not a mix
+    write_run(runs[0][2], vol, 30, 0.2, seed=8)
+    with pytest.raises(DataError, match="other data or settings"):
+        pp.preprocess_subject(runs, tmp_path / "cache", s, progress=False)
 
 
 def test_missing_run_names_the_file(tmp_path):

@@ -41,7 +41,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .. import tools
-from ..files import save_npz, write_text
+from ..files import content_md5, save_npz, write_text
 from ..config import N_TRAINING_RUNS
 from . import preprocess
 from .atlas import CODE_TO_ROI, destrieux_2mm
@@ -232,13 +232,17 @@ def register(mean_epi: str | Path, t1w: str | Path, out_dir: str | Path,
     Returns the record written to ``out_dir/registration.json``: the transform files (EPI -> T1w
     affine; T1w -> MNI affine and warp) and quality values (mutual information and the correlation of
     the warped T1w with the template inside the brain; ANTs' Mattes mutual-information metric, negative,
-    lower is better). Cached: a finished registration is read back.
+    lower is better). Cached: a finished registration of the same images (content md5) with the same
+    settings is read back.
     """
     out = Path(out_dir)
     record_path = out / "registration.json"
+    inputs = {"mean_epi_md5": content_md5(check_present(mean_epi, "mean EPI")),
+              "t1w_md5": content_md5(check_present(t1w, "T1w image"))}
     if record_path.exists():
         rec = json.loads(record_path.read_text())
-        if rec.get("settings") == asdict(settings) and all((out / f).exists() for f in rec["files"].values()):
+        if (rec.get("settings") == asdict(settings) and rec.get("inputs") == inputs
+                and all((out / f).exists() for f in rec["files"].values())):
             return rec
     ants = _ants()
     out.mkdir(parents=True, exist_ok=True)
@@ -269,7 +273,7 @@ def register(mean_epi: str | Path, t1w: str | Path, out_dir: str | Path,
     for f in syn["invtransforms"]:
         if f.endswith("InverseWarp.nii.gz"):
             files["t1_to_mni_inverse_warp"] = Path(f).name
-    rec = {"settings": asdict(settings), "files": files, "seconds": round(time.time() - t0, 1),
+    rec = {"settings": asdict(settings), "inputs": inputs, "files": files, "seconds": round(time.time() - t0, 1),
            "quality": {"t1_to_mni_correlation_in_brain": round(corr, 4),
                        "t1_to_mni_ants_mattes_metric": round(float(ants.image_mutual_information(tpl, warped)), 4),
                        "epi_to_t1_ants_mattes_metric": round(float(ants.image_mutual_information(
@@ -414,8 +418,12 @@ def recover_subject(source: DataSource, subject: str, cache_dir: str | Path, out
     if Y.shape[0] != per_run * N_TRAINING_RUNS:
         raise DataError(f"{subject}: Resp_Training has {Y.shape[0]} rows, not a multiple of {N_TRAINING_RUNS} runs")
     match_path = cache / "match.npz"
+    # keyed by content too: the derivative columns and the runs they are matched to
     key = json.dumps({"match": asdict(settings.match), "n_runs": settings.n_runs, "shape": list(Y.shape),
-                      "n_mask": int(len(mask_ijk))}, sort_keys=True)
+                      "n_mask": int(len(mask_ijk)),
+                      "responses_md5": content_md5(source.response_path(subject, "Training")),
+                      "runs_md5": [(prep_dir / f"{preprocess.run_key(task, run)}.source").read_text().strip()
+                                   for task, run, _ in runs]}, sort_keys=True)
     t = time.time()
     cached = np.load(match_path, allow_pickle=False) if match_path.exists() else None
     if cached is not None and str(cached["key"]) == key:

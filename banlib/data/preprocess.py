@@ -34,7 +34,7 @@ from scipy import ndimage
 from tqdm.auto import tqdm
 
 from ..config import DROPPED_TRS, TR
-from ..files import replacing, save_npy, write_text
+from ..files import content_md5, replacing, save_npy, write_text
 from .dataset import DataError, check_present
 
 
@@ -338,10 +338,11 @@ def preprocess_subject(runs: list[tuple[str, int, Path]], out_dir: str | Path,
     ----------
     runs : list of (task, run, path), in order; the first volume of the first one is the reference
     out_dir : the cache folder; it gets ``mask.npy`` (int array (n_mask, 3): voxel indices),
-        ``reference.json`` (shape, affine, settings), ``mean_epi.nii.gz`` (mean realigned volume of the
-        first run, for registration), and per run ``<task-T_run-NN>.npy`` (array (400, n_mask) float32)
-        and ``<task-T_run-NN>_motion.tsv``. Files are written under a temporary name and renamed, so an
-        interrupted run is redone and finished ones are kept.
+        ``reference.json`` (shape, affine, settings, the reference run's content md5), ``mean_epi.nii.gz``
+        (mean realigned volume of the first run, for registration), and per run ``<task-T_run-NN>.npy``
+        (array (400, n_mask) float32), ``<task-T_run-NN>_motion.tsv`` and ``<task-T_run-NN>.source`` (the
+        md5 of the run it was made from). Files are written under a temporary name and renamed, so an
+        interrupted run is redone and finished ones are kept; a run whose file changed is redone.
 
     Returns
     -------
@@ -360,7 +361,8 @@ def preprocess_subject(runs: list[tuple[str, int, Path]], out_dir: str | Path,
     voxels = np.argwhere(mask)
     meta = {"reference": f"{runs[0][0]} run {runs[0][1]}, volume 0", "shape": list(reference.shape),
             "affine": np.asarray(first.affine).round(6).tolist(), "n_mask": int(len(voxels)),
-            "settings": asdict(settings), "window_trs": settings.window}
+            "settings": asdict(settings), "window_trs": settings.window,
+            "reference_md5": content_md5(runs[0][2])}
     meta_path = out / "reference.json"
     if meta_path.exists() and json.loads(meta_path.read_text()) != meta:
         raise DataError(f"{meta_path}: the cache was made from other data or settings; delete {out} and run again")
@@ -369,8 +371,12 @@ def preprocess_subject(runs: list[tuple[str, int, Path]], out_dir: str | Path,
     write_text(meta_path, json.dumps(meta, indent=2) + "\n")
     for n, (task, run, path) in enumerate(tqdm(runs, desc="preprocess runs", unit="run", disable=not progress)):
         target = out / f"{run_key(task, run)}.npy"
+        # the run's content, not only its name and shape, decides whether the cached columns are its own
+        # (a cache folder shared between the twin and the real data, or a re-fetched run)
+        source_md5 = content_md5(check_present(path, "raw BOLD run"))
+        stamp = out / f"{run_key(task, run)}.source"
         need_mean = n == 0 and not (out / "mean_epi.nii.gz").exists()
-        if target.exists() and not need_mean:
+        if target.exists() and not need_mean and stamp.exists() and stamp.read_text().strip() == source_md5:
             continue
         img = first if n == 0 else open_bold(path)
         if img.shape[:3] != reference.shape:
@@ -384,6 +390,7 @@ def preprocess_subject(runs: list[tuple[str, int, Path]], out_dir: str | Path,
         with replacing(out / f"{run_key(task, run)}_motion.tsv") as tmp:
             np.savetxt(tmp, res.motion, fmt="%.6f", delimiter="\t", header=header, comments="")
         save_npy(target, res.data)
+        write_text(stamp, source_md5 + "\n")      # last: a run without it is redone
     return out
 
 
