@@ -58,8 +58,9 @@ def save_npy(path: str | Path, array: np.ndarray) -> None:
 
 def annex_md5(path: str | Path) -> str | None:
     """The md5 (hex) of a locked git-annex file, taken from its MD5E/MD5 key (the link's target) without reading
-    the content; None for any other file or key backend. git-annex computed the key from the content when it
-    stored the object, and keeps the object read-only."""
+    the content; None for any other file or key backend, or when the object's size is not the key's (content
+    written over behind git-annex's back: then it must be read). git-annex computed the key from the content
+    when it stored the object, and keeps the object read-only."""
     path = Path(path)
     if not path.is_symlink():
         return None
@@ -67,7 +68,24 @@ def annex_md5(path: str | Path) -> str | None:
     key = target.rsplit("/", 1)[-1]
     if "annex/objects/" not in target or not key.startswith(("MD5E-", "MD5-")) or "--" not in key:
         return None
-    return key.split("--", 1)[1].split(".", 1)[0]
+    fields, md5 = key.split("--", 1)
+    size = next((f[1:] for f in fields.split("-")[1:] if f.startswith("s") and f[1:].isdigit()), None)
+    if size is not None and path.exists() and path.stat().st_size != int(size):
+        return None
+    return md5.split(".", 1)[0]
+
+
+def is_annex_pointer(path: str | Path) -> bool:
+    """True for a git-annex pointer file: what an unlocked file (an adjusted branch, or a file system without
+    symlinks) holds in place of content that is not here, one line ``/annex/objects/<key>``."""
+    path = Path(path)
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > 1024:
+            return False
+        with open(path, "rb") as fh:
+            return fh.read(15) == b"/annex/objects/"
+    except OSError:
+        return False
 
 
 def content_md5(path: str | Path) -> str:
@@ -75,7 +93,7 @@ def content_md5(path: str | Path) -> str:
     The same content gives the same value whether the file is annexed, unlocked or a plain copy. Raises
     FileNotFoundError for an annexed file whose content is not here."""
     path = Path(path)
-    if not path.exists():
+    if not path.exists() or is_annex_pointer(path):
         raise FileNotFoundError(errno.ENOENT, "no content here (an annexed file not fetched?)", str(path))
     from_key = annex_md5(path)
     if from_key is not None:

@@ -50,9 +50,10 @@ def test_an_annexed_file_gives_its_md5_from_the_key_and_a_plain_copy_the_same_by
     plain = tmp_path / "copy.wav"
     plain.write_bytes(b"RIFF tones")
     assert annex_md5(plain) is None and content_md5(plain) == md5
-    # the key, not the bytes, is read for an annexed file: a (corrupted) object keeps its key's md5
+    # the key, not the bytes, is read for an annexed file: an object corrupted in place at the same size keeps
+    # its key's md5 (the limit of not reading; `git annex fsck` finds it)
     obj.chmod(0o644)
-    obj.write_bytes(b"other")
+    obj.write_bytes(b"RIFF TONES")
     assert content_md5(link) == md5
 
 
@@ -68,3 +69,22 @@ def test_other_links_are_read_and_an_absent_annexed_content_is_an_error(tmp_path
     obj.unlink()                                                          # `datalad drop`: the link stays
     with pytest.raises(FileNotFoundError, match="c.wav"):
         content_md5(gone)
+
+
+def test_a_pointer_file_of_an_unlocked_dropped_file_is_no_content(tmp_path):
+    from banlib.data.dataset import DataError, check_present
+
+    pointer = tmp_path / "sub-001_Resp_Training.npy"
+    pointer.write_text("/annex/objects/MD5E-s3--900150983cd24fb0d6963f7d28e17f72.npy\n")
+    with pytest.raises(FileNotFoundError):
+        content_md5(pointer)
+    with pytest.raises(DataError, match="datalad get"):
+        check_present(pointer, "response matrix")
+
+
+def test_an_object_written_over_is_read_not_taken_from_its_key(tmp_path):
+    link, obj, md5 = _annexed(tmp_path, "a.wav", b"RIFF tones")
+    obj.chmod(0o644)
+    obj.write_bytes(b"RIFF other tones")                  # as root can, through the read-only object
+    assert annex_md5(link) is None
+    assert content_md5(link) != md5

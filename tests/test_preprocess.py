@@ -113,6 +113,12 @@ def test_preprocess_subject_writes_a_resumable_cache(tmp_path):
     with pytest.raises(DataError, match="other data or settings"):
         pp.preprocess_subject(runs, tmp_path / "cache", pp.PreprocessSettings(drift_window_s=30, dropped=4),
                               progress=False)
+    # a cache from before the content keys: said so, not blamed on the data
+    meta = json.loads((out / "reference.json").read_text())
+    (out / "reference.json").write_text(json.dumps({k: v for k, v in meta.items() if k != "reference_md5"}))
+    with pytest.raises(DataError, match="made before caches were keyed by the runs' content"):
+        pp.preprocess_subject(runs, tmp_path / "cache", s, progress=False)
+    (out / "reference.json").write_text(json.dumps(meta))
     # a run whose file changed (same name, same shape) is redone; the others are kept
     write_run(runs[1][2], vol, 30, 0.2, seed=7)
     pp.preprocess_subject(runs, tmp_path / "cache", s, progress=False)
@@ -120,7 +126,7 @@ def test_preprocess_subject_writes_a_resumable_cache(tmp_path):
     assert not np.array_equal(pp.load_preprocessed(out, "Training", 2), data)
     # a changed reference run changes the mask and the motion target: an error, not a mix
     write_run(runs[0][2], vol, 30, 0.2, seed=8)
-    with pytest.raises(DataError, match="other data or settings"):
+    with pytest.raises(DataError, match=r"other data or settings \(differs in: reference_md5\)"):
         pp.preprocess_subject(runs, tmp_path / "cache", s, progress=False)
 
 

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from banlib.config import TRAIN_THREADS
 from banlib.models.train import (CHECKPOINT_KEYS, CheckpointError, SpectrogramSet, TrainConfig, augment_batch,
                                   l2_penalty, load_trained, predict, resume_path, torch_threads, train)
 
@@ -93,20 +94,24 @@ def _reference_train(cfg, data):
     return model
 
 
-def test_cpu_training_is_the_plain_float32_loop_bit_for_bit(tmp_path):
+def test_cpu_training_is_the_plain_float32_loop_bit_for_bit(tmp_path, monkeypatch):
     import banlib.models.train as tr
 
+    # the production pin (conftest lowers it to 1 while the books are built beside this session)
+    monkeypatch.setattr(tr, "TRAIN_THREADS", TRAIN_THREADS)
     data = {"train": _toy()}
     cfg = TrainConfig(epochs=2, **CFG)
     ours, _ = train(cfg, data, tmp_path, progress=False)
-    # the pin train() used: TRAIN_THREADS, or 1 while the books are built beside this session (conftest)
-    with torch_threads(tr.TRAIN_THREADS):
+    with torch_threads(TRAIN_THREADS):
         ref = _reference_train(cfg, data)
     a, b = _state(ours), _state(ref)
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_weights_do_not_depend_on_the_threads_the_process_has(tmp_path):
+def test_weights_do_not_depend_on_the_threads_the_process_has(tmp_path, monkeypatch):
+    import banlib.models.train as tr
+
+    monkeypatch.setattr(tr, "TRAIN_THREADS", TRAIN_THREADS)       # the production pin, as above
     data = {"train": _toy()}
     cfg = TrainConfig(epochs=2, **CFG)
     states, loose = [], []

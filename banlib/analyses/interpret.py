@@ -222,8 +222,10 @@ class Explained:
 
 
 def explain_test_clips(pipe, name: str = "BAN") -> Explained:
-    """The pipeline's trained network (on the CPU) and its predictions on the fMRI test clips
-    (:meth:`~banlib.analyses.pipeline.Pipeline.predictions`, computed once per book)."""
+    """The pipeline's trained network (on the CPU, where it is explained) and its predictions on the fMRI test
+    clips (:meth:`~banlib.analyses.pipeline.Pipeline.predictions`, computed once per book on the pipeline's
+    device, as chapter 03's: on a GPU a clip whose two best genres nearly tie may be predicted otherwise than
+    the CPU copy would)."""
     model, _, _ = pipe.network(name)
     model = model.cpu().eval()
     test = pipe.training_data["fmri_test"]

@@ -18,6 +18,7 @@ import pandas as pd
 
 from .. import config
 from ..config import DROPPED_TRS, N_TEST_RUNS, N_TRAINING_RUNS, TEST_REPEATS, VOLUMES_PER_RUN
+from ..files import is_annex_pointer
 
 TASKS = {"Training": N_TRAINING_RUNS, "Test": N_TEST_RUNS}
 RESPONSE_KINDS = ("Training", "Test", "Test_Mean")
@@ -74,7 +75,8 @@ def check_present(path: str | Path, what: str = "file") -> Path:
         naming the file; for un-fetched annexed content, with the exact ``datalad get`` command.
     """
     path = Path(path)
-    if path.is_symlink() and not path.exists():
+    # a dropped annexed file is a dangling link (locked) or a one-line pointer file (unlocked, adjusted branch)
+    if (path.is_symlink() and not path.exists()) or is_annex_pointer(path):
         raise DataError(
             f"{path}: the {what} is in the dataset but its content has not been fetched "
             f"(an un-fetched git-annex file). Fetch it with:\n    {get_command(path)}\n"

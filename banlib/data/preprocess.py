@@ -364,8 +364,12 @@ def preprocess_subject(runs: list[tuple[str, int, Path]], out_dir: str | Path,
             "settings": asdict(settings), "window_trs": settings.window,
             "reference_md5": content_md5(runs[0][2])}
     meta_path = out / "reference.json"
-    if meta_path.exists() and json.loads(meta_path.read_text()) != meta:
-        raise DataError(f"{meta_path}: the cache was made from other data or settings; delete {out} and run again")
+    if meta_path.exists() and (former := json.loads(meta_path.read_text())) != meta:
+        differ = sorted(k for k in meta.keys() | former.keys() if meta.get(k) != former.get(k))
+        why = ("it was made before caches were keyed by the runs' content, so it cannot be checked"
+               if differ == ["reference_md5"] and "reference_md5" not in former
+               else f"it was made from other data or settings (differs in: {', '.join(differ)})")
+        raise DataError(f"{meta_path}: {why}; delete {out} and run again")
     if not (out / "mask.npy").exists():
         save_npy(out / "mask.npy", voxels.astype(np.int16))
     write_text(meta_path, json.dumps(meta, indent=2) + "\n")

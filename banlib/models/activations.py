@@ -148,5 +148,5 @@ def read_cached(path: str | Path, names) -> dict[str, np.ndarray] | None:
         with np.load(path, allow_pickle=False) as f:
             return {n: f[n] for n in names}
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
-        warnings.warn(f"{path}: cached responses unreadable ({err}); computing them again", stacklevel=2)
+        warnings.warn(f"{path}: cached arrays unreadable ({err}); computing them again", stacklevel=2)
         return None
