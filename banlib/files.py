@@ -56,23 +56,35 @@ def save_npy(path: str | Path, array: np.ndarray) -> None:
         np.lib.format.write_array(f, np.ascontiguousarray(array), allow_pickle=False)
 
 
-def annex_md5(path: str | Path) -> str | None:
-    """The md5 (hex) of a locked git-annex file, taken from its MD5E/MD5 key (the link's target) without reading
-    the content; None for any other file or key backend, or when the object's size is not the key's (content
-    written over behind git-annex's back: then it must be read). git-annex computed the key from the content
-    when it stored the object, and keeps the object read-only."""
+def annex_key(path: str | Path) -> str | None:
+    """The git-annex key a locked annexed file links to (``MD5E-s<bytes>--<md5>.<ext>``), whether or not its
+    content is here; None for any other file."""
     path = Path(path)
     if not path.is_symlink():
         return None
     target = os.readlink(path).replace(os.sep, "/")
     key = target.rsplit("/", 1)[-1]
-    if "annex/objects/" not in target or not key.startswith(("MD5E-", "MD5-")) or "--" not in key:
+    return key if "annex/objects/" in target and "--" in key else None
+
+
+def key_size(key: str) -> int | None:
+    """Bytes of the content a git-annex key names (its ``s<bytes>`` field), or None when it has none."""
+    fields = key.split("--", 1)[0].split("-")[1:]
+    return next((int(f[1:]) for f in fields if f.startswith("s") and f[1:].isdigit()), None)
+
+
+def annex_md5(path: str | Path) -> str | None:
+    """The md5 (hex) of a locked git-annex file, taken from its MD5E/MD5 key (:func:`annex_key`) without reading
+    the content; None for any other file or key backend, or when the object's size is not the key's (content
+    written over behind git-annex's back: then it must be read). git-annex computed the key from the content
+    when it stored the object, and keeps the object read-only."""
+    key = annex_key(path)
+    if key is None or not key.startswith(("MD5E-", "MD5-")):
         return None
-    fields, md5 = key.split("--", 1)
-    size = next((f[1:] for f in fields.split("-")[1:] if f.startswith("s") and f[1:].isdigit()), None)
-    if size is not None and path.exists() and path.stat().st_size != int(size):
+    size = key_size(key)
+    if size is not None and Path(path).exists() and Path(path).stat().st_size != size:
         return None
-    return md5.split(".", 1)[0]
+    return key.split("--", 1)[1].split(".", 1)[0]
 
 
 def is_annex_pointer(path: str | Path) -> bool:

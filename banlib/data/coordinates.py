@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import time
 from dataclasses import asdict, dataclass
@@ -41,7 +40,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .. import tools
-from ..files import content_md5, save_npz, write_text
+from ..files import annex_key, content_md5, key_size, save_npz, write_text
 from ..config import N_TRAINING_RUNS
 from . import preprocess
 from .atlas import CODE_TO_ROI, destrieux_2mm
@@ -237,8 +236,8 @@ def register(mean_epi: str | Path, t1w: str | Path, out_dir: str | Path,
     """
     out = Path(out_dir)
     record_path = out / "registration.json"
-    inputs = {"mean_epi_md5": content_md5(check_present(mean_epi, "mean EPI")),
-              "t1w_md5": content_md5(check_present(t1w, "T1w image"))}
+    mean_epi, t1w = check_present(mean_epi, "mean EPI"), check_present(t1w, "T1w image")
+    inputs = {"mean_epi_md5": content_md5(mean_epi), "t1w_md5": content_md5(t1w)}
     if record_path.exists():
         rec = json.loads(record_path.read_text())
         if (rec.get("settings") == asdict(settings) and rec.get("inputs") == inputs
@@ -248,8 +247,7 @@ def register(mean_epi: str | Path, t1w: str | Path, out_dir: str | Path,
     out.mkdir(parents=True, exist_ok=True)
     tpl_path, tpl_mask_path = _template(out, settings.template_mm)
     tpl, tpl_mask = ants.image_read(str(tpl_path)), ants.image_read(str(tpl_mask_path))
-    t1 = ants.image_read(str(check_present(t1w, "T1w image")))
-    epi = ants.image_read(str(check_present(mean_epi, "mean EPI")))
+    t1, epi = ants.image_read(str(t1w)), ants.image_read(str(mean_epi))
     t0 = time.time()
     # 1. T1w -> MNI affine, to carry the template's brain mask onto the T1w (skull off)
     aff = ants.registration(tpl, t1, type_of_transform="Affine", random_seed=settings.seed,
@@ -336,10 +334,9 @@ def needed_files(source: DataSource, subject: str, n_runs: int = N_TRAINING_RUNS
 
 def annexed_size(path: Path) -> int | None:
     """Bytes of an annexed file from its key (``MD5E-s<bytes>--...``) or of a present file; None if unknown."""
-    if path.is_symlink():
-        m = re.search(r"-s(\d+)--", os.readlink(path))
-        if m:
-            return int(m.group(1))
+    key = annex_key(path)
+    if key is not None and (size := key_size(key)) is not None:
+        return size
     return path.stat().st_size if path.exists() else None
 
 
@@ -405,8 +402,6 @@ def recover_subject(source: DataSource, subject: str, cache_dir: str | Path, out
     cache = Path(cache_dir) / subject
     out = Path(out_dir) if out_dir is not None else source.derivatives_root
     runs = training_runs(source, subject, settings.n_runs)
-    for _, _, p in runs:
-        check_present(p, "raw BOLD run")
     timing = {}
     t = time.time()
     prep_dir = preprocess.preprocess_subject(runs, cache / "preprocessed", settings.preprocess, progress)

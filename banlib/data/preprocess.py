@@ -350,6 +350,9 @@ def preprocess_subject(runs: list[tuple[str, int, Path]], out_dir: str | Path,
     """
     import nibabel as nib
 
+    # every run checked present before any work; each run's content, not only its name and shape, decides
+    # whether cached columns are its own (a cache shared between the twin and the real data, a re-fetched run)
+    sources = [content_md5(check_present(path, "raw BOLD run")) for _, _, path in runs]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     first = open_bold(runs[0][2])
@@ -362,7 +365,7 @@ def preprocess_subject(runs: list[tuple[str, int, Path]], out_dir: str | Path,
     meta = {"reference": f"{runs[0][0]} run {runs[0][1]}, volume 0", "shape": list(reference.shape),
             "affine": np.asarray(first.affine).round(6).tolist(), "n_mask": int(len(voxels)),
             "settings": asdict(settings), "window_trs": settings.window,
-            "reference_md5": content_md5(runs[0][2])}
+            "reference_md5": sources[0]}
     meta_path = out / "reference.json"
     if meta_path.exists() and (former := json.loads(meta_path.read_text())) != meta:
         differ = sorted(k for k in meta.keys() | former.keys() if meta.get(k) != former.get(k))
@@ -375,9 +378,7 @@ def preprocess_subject(runs: list[tuple[str, int, Path]], out_dir: str | Path,
     write_text(meta_path, json.dumps(meta, indent=2) + "\n")
     for n, (task, run, path) in enumerate(tqdm(runs, desc="preprocess runs", unit="run", disable=not progress)):
         target = out / f"{run_key(task, run)}.npy"
-        # the run's content, not only its name and shape, decides whether the cached columns are its own
-        # (a cache folder shared between the twin and the real data, or a re-fetched run)
-        source_md5 = content_md5(check_present(path, "raw BOLD run"))
+        source_md5 = sources[n]
         stamp = out / f"{run_key(task, run)}.source"
         need_mean = n == 0 and not (out / "mean_epi.nii.gz").exists()
         if target.exists() and not need_mean and stamp.exists() and stamp.read_text().strip() == source_md5:
