@@ -131,3 +131,19 @@ def test_an_interrupted_fetch_resumes_without_downloading_again(mirror_url, tmp_
     assert len(first) == 3 and not set(first) & set(again) and len(again) == 11 - 3
     for name in first:
         assert hashlib.md5((ds / name).read_bytes()).hexdigest() == fetch.fetch_record(ds)["files"][name]["md5"]
+
+
+def test_the_mirror_never_replaces_a_folder_it_did_not_make_and_replaces_its_own_only_with_force(tmp_path):
+    from banlib.paths import NotOurs, stamp
+    from banlib.twin.mirror import write_mirror
+
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("the user's site")
+    for force in (False, True):
+        with pytest.raises(NotOurs, match="banlib did not make"):
+            write_mirror(tmp_path / "site", data_dir=tmp_path / "data", force=force)
+    stamp(tmp_path / "old-mirror", "mirror")
+    with pytest.raises(NotOurs, match="pass --force"):
+        write_mirror(tmp_path / "old-mirror", data_dir=tmp_path / "data")
+    assert (tmp_path / "site" / "index.html").read_text() == "the user's site"
+    assert not (tmp_path / "data").exists()                  # refused before the twin was made
