@@ -336,8 +336,11 @@ def _clone_openneuro(dest: Path, final: Path, url: str, version: str, subjects, 
                                       f"clone, and fetch again")
     remove_tree(tmp)
     dest.mkdir(parents=True, exist_ok=True)
-    _run(["datalad", "clone", str(local_path(url)) if is_local(url) else url, tmp], cwd=dest, show=True)
-    stamp(tmp, "fetch")
+    try:
+        _run(["datalad", "clone", str(local_path(url)) if is_local(url) else url, tmp], cwd=dest, show=True)
+    finally:                                  # cut off or failed: stamped as banlib's, so the next run removes it
+        if tmp.is_dir() and not tmp.is_symlink():
+            stamp(tmp, "fetch")
     _exclude_banlib(tmp)
     try:
         _run(["git", "-C", tmp, "checkout", "-q", version], cwd=dest)
