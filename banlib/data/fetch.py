@@ -38,6 +38,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import re
 import shutil
 import socket
 import stat
@@ -389,8 +390,7 @@ def zenodo_files(record_json: dict, subjects, base: str = ZENODO_API, allow_miss
         if any(s in key for s in SUBJECTS) and not any(s in key for s in subjects):
             continue
         algo, _, digest = str(f.get("checksum") or ":").partition(":")
-        md5 = digest.lower() if algo == "md5" and len(digest) == 32 and all(c in "0123456789abcdefABCDEF" for c in digest) \
-            else None
+        md5 = digest.lower() if algo == "md5" and re.fullmatch(r"[0-9a-fA-F]{32}", digest) else None
         if md5 is None and not allow_missing_checksums:
             raise FetchError(file=base, what=f"the record gives no md5 checksum for {key} ({f.get('checksum')!r}), so "
                                              f"its download could not be checked",
@@ -585,7 +585,7 @@ def check_sha256(sha256: str | None, option: str = "--sha256") -> str | None:
     if sha256 is None:
         return None
     text = str(sha256).strip().lower()
-    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+    if not re.fullmatch(r"[0-9a-f]{64}", text):
         raise FetchError(file=f"{option} {sha256}", what="a sha256 checksum is 64 hexadecimal digits",
                          fix="copy the archive's checksum in full (sha256sum ARCHIVE), or leave the option out")
     return text
