@@ -184,7 +184,7 @@ HOLDER = ("import pathlib, sys, time\n"
 
 
 def test_a_second_run_into_the_same_folder_fails_at_once_and_leaves_the_first_ones_work(tmp_path, capsys):
-    out = tmp_path / "twin"
+    out = tmp_path / "data" / "twin" / "quick-seed0"
     first = subprocess.Popen([sys.executable, "-c", HOLDER, str(out)], stdout=subprocess.PIPE, text=True,
                              env=dict(os.environ, PYTHONPATH=str(REPO)))
     try:
@@ -194,7 +194,10 @@ def test_a_second_run_into_the_same_folder_fails_at_once_and_leaves_the_first_on
         assert err.startswith(f"error: {out}: another banlib run is writing it: process {first.pid} "
                               f"(banlib twin --out {out})") and err.count("\n") == 1, err
         assert f"kill {first.pid}" in err
-        assert (tmp_path / "twin.partial" / "half-written.npy").read_text() == "the first run is writing this"
+        # a book that would read the twin being generated fails at once too, before it writes anything
+        assert main(["book", "--out", str(tmp_path / "build"), "--data-dir", str(tmp_path / "data"), "--no-html"]) == 2
+        assert f"process {first.pid}" in capsys.readouterr().err and not (tmp_path / "build").exists()
+        assert (out.parent / "quick-seed0.partial" / "half-written.npy").read_text() == "the first run is writing this"
         assert first.poll() is None
     finally:
         first.kill()

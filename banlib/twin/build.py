@@ -323,13 +323,14 @@ def make_twin(out: str | Path, profile: str = "quick", seed: int = 0, subjects=S
     (``force``: generated again).
 
     ``out`` is checked before any work (:func:`twin_state`): banlib replaces only a folder banlib twin made; a
-    file or a foreign folder there is an error. While it generates, ``out`` is locked
-    (:func:`banlib.paths.output_lock`): a second run into it fails at once, naming this one."""
+    file or a foreign folder there is an error. ``out`` is locked (:func:`banlib.paths.output_lock`) while it is
+    checked and generated: a second run into it, or a run that would read it meanwhile, fails at once, naming this
+    one. (A twin replaced with ``force`` under a book that is already reading it is not guarded.)"""
     out = Path(out)
     prof = get_profile(profile)
     check_seed(seed)
-    if twin_state(out, profile, seed, force) == "keep":
-        return out
+    twin_state(out, profile, seed, force)               # a file, a foreign folder, another seed: before the lock
+    # the lock is taken to keep a twin too: a twin another run is generating (or replacing) is not read meanwhile
     with output_lock(out, f"banlib twin --out {out} --profile {profile} --seed {seed}"):
         state = twin_state(out, profile, seed, force)     # again: another run may have finished it meanwhile
         if state == "keep":
