@@ -1,6 +1,7 @@
 """Figures a reader can cite: a provenance footer on every figure, saved as PNG and SVG."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from .. import __version__
@@ -35,11 +36,12 @@ def _index(out: Path, name: str, source) -> None:
     path = out / "index.json"
     index = _read_index(out)
     info = {k: v for k, v in sorted((source.info or {}).items())
-            if isinstance(v, (str, int, float)) and not isinstance(v, bool)}
+            if isinstance(v, (str, int, float)) and not isinstance(v, bool)
+            and not (isinstance(v, float) and not math.isfinite(v))}          # strict JSON: no NaN, no infinity
     index[name] = {"files": [f"{name}.png", f"{name}.svg"], "provenance": stamp(source.label),
                    "data": source.label, "data_source": source.kind, "source_info": info,
                    "banlib_version": __version__, "git_commit": git_commit()}
-    write_text(path, json.dumps(index, indent=2, sort_keys=True) + "\n", ".tmp")
+    write_text(path, json.dumps(index, indent=2, sort_keys=True, allow_nan=False) + "\n", ".tmp")
 
 
 def _read_index(out_dir) -> dict:
