@@ -3,7 +3,9 @@
 Layers, each importing only from the layers above it (checked by ``tests/test_layers.py``)::
 
     config, tools, provenance   constants of the experiment, seeds, program paths, the code's commit
-    files       writing a file atomically (a temporary name, then renamed)
+    errors      the one base class of the conditions banlib names (one ``error:`` line, exit status 2)
+    paths       names from outside kept inside their folder; the folders banlib owns; one run per output folder
+    files       writing a file atomically (a temporary name, then renamed); reading results and arrays strictly
     publishing  where the book is published: repository, branch, site URL (one place, from the environment)
     paper       the paper's numbers, its claims and the rules that judge them; the scorecard
     data        where the files are, fetching them, reading events, responses, audio, choices, atlas

@@ -112,6 +112,20 @@ def grid_widths(profile: Profile, choice: str = "quick") -> tuple:
     return tuple(profile.grid_widths if choice == "quick" else profile.widths)
 
 
+SEED_MAX = 2 ** 32 - 1       # seeds are 0 ... 2^32 - 1 (what every consumer, numpy's and torch's included, accepts)
+
+
+def check_seed(seed: object, option: str = "--seed") -> int:
+    """``seed`` when it is a whole number from 0 to :data:`SEED_MAX`; raises
+    :class:`~banlib.errors.UsageError` naming ``option`` before any work is done otherwise."""
+    from .errors import UsageError
+
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) <= SEED_MAX:
+        raise UsageError(file=f"{option} {seed}", what=f"a seed is a whole number from 0 to {SEED_MAX} (2^32 - 1)",
+                         fix="give a seed in that range")
+    return int(seed)
+
+
 def rng(seed: int, *purpose: object) -> np.random.Generator:
     """A generator for one purpose, e.g. ``rng(seed, "twin", "noise", "sub-001")``."""
     key = "/".join(str(p) for p in (seed, *purpose)).encode()

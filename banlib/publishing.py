@@ -18,6 +18,8 @@ import os
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from .errors import BanlibError
+
 ENV_VARS = {"repository_url": "BANLIB_REPOSITORY_URL", "branch": "BANLIB_REPOSITORY_BRANCH",
             "pages_url": "BANLIB_PAGES_URL", "run_url": "BANLIB_RUN_URL",
             "announcement": "BANLIB_ANNOUNCEMENT"}
@@ -29,7 +31,7 @@ COLAB_URL = "https://colab.research.google.com"
 EXTRA_DIR = "_extra"
 
 
-class PublishingError(ValueError):
+class PublishingError(BanlibError, ValueError):
     """A publishing setting is malformed; the message names the variable and an example."""
 
 

@@ -22,6 +22,7 @@ import traceback
 from pathlib import Path
 
 from banlib.files import write_text
+from banlib.paths import stamp
 
 REPO = Path(__file__).resolve().parent.parent
 BUILD = REPO / "build"
@@ -75,6 +76,7 @@ def _prepare(step: str) -> None:
         # the quick book may still be writing: its files in the making (banlib.files.replacing's *.partial*,
         # the checkpoints' *.tmp) are left out, as they may be renamed away while the copy runs
         out.mkdir(parents=True)
+        stamp(out, "book")                 # a book folder banlib made: `banlib book --out` goes on in it
         in_the_making = shutil.ignore_patterns("*.partial*", "*.tmp")
         shutil.copytree(OUT["quick"] / "checkpoints", out / "checkpoints", ignore=in_the_making)
         for cached in REUSED_SCRATCH:

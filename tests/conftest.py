@@ -336,7 +336,7 @@ def mirror(quick_twin, data_dir):
     out = data_dir / "mirror" / "quick-seed0"
     index = out / "index.json"
     if not index.exists() or json.loads(index.read_text())["twin"].get("fingerprint") != twin_fingerprint(quick_twin):
-        write_mirror(out, "quick", 0, data_dir)
+        write_mirror(out, "quick", 0, data_dir, force=True)
     return out
 
 

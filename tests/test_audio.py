@@ -96,3 +96,13 @@ def test_fault_filtered_split_sizes():
     split = gtzan_filtered_split()
     assert {k: len(v) for k, v in split.items()} == {"train": 443, "valid": 197, "test": 290}
     assert not set(split["train"]) & set(split["test"])
+
+
+def test_audio_shorter_than_the_excerpt_is_refused_not_padded_with_silence():
+    wave = np.ones(22050, np.float32)                           # 1 s of audio
+    with pytest.raises(AudioError, match=r"blues\.00001\.wav: 1\.000 s long, but the excerpt 0-15 s needs"):
+        cut_clip(wave, 0.0, 15.0, name="blues.00001.wav")
+    long = np.ones(15 * 22050 - 50, np.float32)                # 50 samples short: within the times' rounding
+    assert cut_clip(long, 0.0, 15.0, tolerance=112).shape == (15 * 22050,)
+    with pytest.raises(AudioError):
+        cut_clip(long, 0.0, 15.0)

@@ -66,6 +66,25 @@ def test_failing_notebook_is_named_with_its_cell(tmp_path):
     assert "raise ValueError" in src.read_text() and '"outputs": []' in src.read_text()  # source untouched
 
 
+WRITE_RESULTS = ("import json, pathlib\n"
+                 "path = pathlib.Path(results_path)\n"
+                 "path.parent.mkdir(parents=True, exist_ok=True)\n"
+                 "path.write_text(json.dumps({'notebook': path.stem, 'values': {'x': 1}, 'complete': False}))")
+
+
+def test_a_results_file_is_marked_complete_only_when_its_notebook_ran_to_the_end(tmp_path):
+    import json
+
+    params = {"data_source": "twin", "profile": "quick", "seed": 0, "data_dir": "x"}
+    done = _nb(tmp_path / "98_done.ipynb", [_params(), new_code_cell(WRITE_RESULTS)])
+    book.execute(done, tmp_path / "out", params)
+    assert json.loads((tmp_path / "out" / "results" / "98_done.json").read_text())["complete"] is True
+    cut = _nb(tmp_path / "97_cut.ipynb", [_params(), new_code_cell(WRITE_RESULTS), new_code_cell("raise ValueError")])
+    with pytest.raises(book.NotebookFailed, match=r"(?s)97_cut\.ipynb failed .*the kernel's own log: .*97_cut\.log"):
+        book.execute(cut, tmp_path / "out", params)
+    assert json.loads((tmp_path / "out" / "results" / "97_cut.json").read_text())["complete"] is False
+
+
 def _jupyter_book(site, out):
     return subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", str(site), "--path-output",
                            str(out), "-W", "-n", "--keep-going"], capture_output=True, text=True)

@@ -15,7 +15,8 @@ def _write(folder, notebook, values, data=TWIN, kind="twin", commit="aaaa111111"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"notebook": notebook, "data": data, "data_source": kind, "source_info": {},
                                 "banlib_version": "0.1.0", "git_commit": commit,
-                                "parameters": {"profile": "quick", "seed": 0}, "values": values}))
+                                "parameters": {"profile": "quick", "seed": 0}, "values": values,
+                                "complete": True}))
     return folder
 
 

@@ -75,7 +75,7 @@ def test_background_books_run_in_order_and_a_failed_book_stops_the_ones_that_rea
     assert [bg.exit_path(state, s).read_text() for s in ("quick", "real")] == ["0", "0"]
     assert "--data-source openneuro" in (tmp_path / "calls").read_text().splitlines()[-1]
     assert "--data-dir /fetched" in (tmp_path / "calls").read_text().splitlines()[-1]
-    assert sorted(p.name for p in bg.OUT["real"].iterdir()) == [".scratch", "checkpoints"]
+    assert sorted(p.name for p in bg.OUT["real"].iterdir()) == [".banlib", ".scratch", "checkpoints"]   # + banlib's stamp
 
 
 def test_no_books_means_a_clear_failure_and_nothing_else():
@@ -131,4 +131,4 @@ def test_the_real_route_book_copies_only_finished_files_of_the_quick_book(tmp_pa
     (quick / ".scratch" / bg.REUSED_SCRATCH[0] / "next.partial.npz").write_bytes(b"half")
     bg._prepare("real")
     copied = sorted(p.relative_to(bg.OUT["real"]).as_posix() for p in bg.OUT["real"].rglob("*") if p.is_file())
-    assert copied == sorted(f"{c}/done.npz" for c in reused)
+    assert copied == sorted([*(f"{c}/done.npz" for c in reused), ".banlib/made.json"])       # + banlib's stamp

@@ -56,3 +56,38 @@ def test_twin_files_and_columns_match_real(real_metadata, quick_twin):
     raw = quick_twin.events_path("sub-001", "Training", 4).read_bytes()
     assert b"\r\n" in raw
     assert sum(line.split(b"\t")[2][:1] != b"'" for line in raw.splitlines()[1:]) == 3
+
+
+HEADER = "onset\tduration\tgenre\ttrack\tstart\tend\n"
+
+
+@pytest.mark.parametrize("body, why", [
+    ("0\t15\t'pop'\t3\t1.5\t16.5\n15\t15\t'pop'\t4\tnan\t16.5\n", r"line 3: start is 'nan', not a finite number"),
+    ("0\t15\t'pop'\t3\t1.5\tinf\n", r"line 2: end is 'inf', not a finite number"),
+    ("0\t15\t'pop'\t3.5\t1.5\t16.5\n", r"line 2: track is '3.5', not a whole number"),
+    ("0\t15\t'pop'\t-3\t1.5\t16.5\n", r"line 2: track is negative"),
+    ("-15\t15\t'pop'\t3\t1.5\t16.5\n", r"line 2: onset is negative"),
+    ("0\t15\t'pop'\t100\t1.5\t16.5\n", r"line 2: track 100 is not a GTZAN track number"),
+    ("0\t15\t'pop'\t3\t16.5\t1.5\n", r"line 2: end 1.5 is not after start 16.5"),
+])
+def test_values_that_cannot_be_trusted_are_refused_with_file_and_line(tmp_path, body, why):
+    p = tmp_path / "sub-001_task-Training_run-01_events.tsv"
+    p.write_text(HEADER + body)
+    with pytest.raises(EventsError, match=rf"run-01_events\.tsv, {why}"):
+        read_events(p)
+
+
+def test_a_column_given_twice_is_refused(tmp_path):
+    p = tmp_path / "x_events.tsv"
+    p.write_text("onset\tduration\tgenre\ttrack\tstart\tend\ttrack\n0\t15\t'pop'\t3\t1.5\t16.5\t7\n")
+    with pytest.raises(EventsError, match=r"x_events\.tsv, line 1: column\(s\) \['track'\] appear more than once"):
+        read_events(p)
+
+
+@pytest.mark.parametrize("encoding, why", [("latin-1", r"line 3: byte 0xe9 is not UTF-8"),
+                                            ("utf-16", "encoded as UTF-16")])
+def test_another_encoding_is_named_with_file_and_line(tmp_path, encoding, why):
+    p = tmp_path / "x_events.tsv"
+    p.write_bytes((HEADER + "0\t15\t'pop'\t3\t1.5\t16.5\n15\t15\t'pop'\t4\t1.5\t16.5\t# café\n").encode(encoding))
+    with pytest.raises(EventsError, match=rf"x_events\.tsv.*{why}"):
+        read_events(p)

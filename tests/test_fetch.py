@@ -16,6 +16,7 @@ import pytest
 from banlib import tools
 from banlib.data import fetch
 from banlib.data.dataset import fetch_record
+from banlib.errors import BanlibError
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -44,9 +45,9 @@ def test_offline_fetch_fails_fast_and_clearly(offline, tmp_path, call, words):
 
 def test_zenodo_file_selection():
     record = {"files": [
-        {"key": "sub-001_Resp_Training.npy", "checksum": "md5:aa", "size": 1, "links": {"self": "u1"}},
-        {"key": "sub-002_Resp_Training.npy", "checksum": "md5:bb", "size": 1, "links": {"self": "u2"}},
-        {"key": "README.md", "checksum": "md5:cc", "size": 1, "links": {"self": "u3"}},
+        {"key": "sub-001_Resp_Training.npy", "checksum": "md5:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "size": 1, "links": {"self": "u1"}},
+        {"key": "sub-002_Resp_Training.npy", "checksum": "md5:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "size": 1, "links": {"self": "u2"}},
+        {"key": "README.md", "checksum": "md5:cccccccccccccccccccccccccccccccc", "size": 1, "links": {"self": "u3"}},
     ]}
     keys = [f["key"] for f in fetch.zenodo_files(record, ["sub-002"])]
     assert keys == ["sub-002_Resp_Training.npy", "README.md"]
@@ -79,8 +80,8 @@ def test_network_check_uses_the_urls_port_and_skips_local_sources(monkeypatch, t
 
 def test_record_links_resolve_against_the_api_url():
     record = {"files": [
-        {"key": "sub-001_Resp_Test.npy", "checksum": "md5:aa", "size": 1, "links": {"self": "8275363/files/sub-001_Resp_Test.npy"}},
-        {"key": "Mean_RMS.mat", "checksum": "md5:bb", "size": 1,
+        {"key": "sub-001_Resp_Test.npy", "checksum": "md5:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "size": 1, "links": {"self": "8275363/files/sub-001_Resp_Test.npy"}},
+        {"key": "Mean_RMS.mat", "checksum": "md5:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "size": 1,
          "links": {"self": "https://zenodo.org/api/records/8275363/files/Mean_RMS.mat/content"}},
     ]}
     files = fetch.zenodo_files(record, ["sub-001"], base="http://127.0.0.1:9/zenodo/records/8275363.json")
@@ -230,3 +231,147 @@ def test_gtzan_checksum_mismatch_keeps_nothing(tmp_path):
     with pytest.raises(fetch.FetchError, match="nothing kept"):
         fetch.fetch_gtzan(tmp_path / "data", url=str(archive), sha256="0" * 64)
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == []
+
+
+# ------------------------------------------------------------------------------------------- hostile sources
+@pytest.fixture
+def served(tmp_path):
+    """``(folder, base URL)``: a folder served over HTTP on 127.0.0.1 only, stopped after the test."""
+    import functools
+    import http.server
+    import threading
+
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _record(folder: Path, entries: list[dict]) -> Path:
+    path = folder / "8275363.json"
+    path.write_text(json.dumps({"id": 8275363, "files": entries}))
+    return path
+
+
+def _entry(files: Path, name: str, content: bytes, key: str | None = None, link: str | None = None, md5=True):
+    files.mkdir(parents=True, exist_ok=True)
+    (files / name).write_bytes(content)
+    entry = {"key": key or name, "size": len(content), "links": {"self": link or f"8275363/files/{name}"}}
+    if md5:
+        entry["checksum"] = "md5:" + hashlib.md5(content).hexdigest()
+    return entry
+
+
+@pytest.mark.parametrize("key", ["ABSOLUTE", "../../victim.txt", "sub/../../../victim.txt", ".git/config"])
+def test_a_record_key_outside_the_dataset_is_refused_and_nothing_outside_is_touched(tmp_path, key):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the user's file, md5 differs from the record's")
+    files = tmp_path / "mirror" / "8275363" / "files"
+    url = _record(tmp_path / "mirror", [_entry(files, "x.npy", b"hostile content",
+                                               key=str(victim) if key == "ABSOLUTE" else key)])
+    with pytest.raises(BanlibError, match="file key .* (absolute path|climbs out|leads into .git)"):
+        fetch.fetch_derivatives(tmp_path / "data" / "deep", ["sub-001"], url=str(url))
+    assert victim.read_text() == "the user's file, md5 differs from the record's"
+    assert not (tmp_path / "data").exists()                # refused before any dataset was made
+
+
+def test_a_served_record_may_not_link_a_local_file_and_a_record_needs_checksums(tmp_path, served):
+    root, base = served
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the dataset")
+    files = root / "8275363" / "files"
+    _record(root, [_entry(files, "a.npy", b"aaa"), {"key": "b.npy", "size": 3, "checksum": "md5:" + "0" * 32,
+                                                    "links": {"self": secret.as_uri()}}])
+    with pytest.raises(BanlibError, match=r"link 'file://.*secret\.txt' is a local file, not http\(s\)"):
+        fetch.fetch_derivatives(tmp_path / "data", ["sub-001"], url=f"{base}/8275363.json")
+    assert not (tmp_path / "data").exists()
+    _record(root, [_entry(files, "a.npy", b"aaa", md5=False)])
+    with pytest.raises(fetch.FetchError, match="no md5 checksum for a.npy .* --allow-missing-checksums"):
+        fetch.fetch_derivatives(tmp_path / "data", ["sub-001"], url=f"{base}/8275363.json")
+    assert not (tmp_path / "data").exists()
+    ds = fetch.fetch_derivatives(tmp_path / "data", ["sub-001"], url=f"{base}/8275363.json",
+                                 allow_missing_checksums=True)
+    assert (ds / "a.npy").read_bytes() == b"aaa" and fetch_record(ds)["allow_missing_checksums"] is True
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+@pytest.mark.parametrize("members, why", [
+    ({"../../escaped.mat": b"x"}, "archive member '../../escaped.mat' climbs out"),
+    ({"stimuli/Mean_RMS.mat": b"m", "stimuli/MD5SUMS": f"{hashlib.md5(b'x').hexdigest()}  ../../../escaped.mat\n"
+      .encode()}, "listed file '../../../escaped.mat' climbs out"),
+    ({"stimuli/Mean_RMS.mat": b"m", "stimuli/MD5SUMS": f"{hashlib.md5(b'm').hexdigest()}  Gone.mat\n".encode()},
+     r"line 1 lists 'Gone.mat', which the archive does not hold"),
+])
+def test_hostile_archive_members_and_checksum_lists_are_refused(tmp_path, members, why):
+    (tmp_path / "escaped.mat").write_text("outside")
+    archive = tmp_path / "mirror" / "8275363" / "files" / "stimuli_generate.zip"
+    _zip(archive, members)
+    url = _record(tmp_path / "mirror", [{"key": archive.name, "size": archive.stat().st_size,
+                                         "checksum": f"md5:{_md5(archive)}",
+                                         "links": {"self": f"8275363/files/{archive.name}"}}])
+    with pytest.raises(BanlibError, match=why):
+        fetch.fetch_derivatives(tmp_path / "data", ["sub-001"], url=str(url))
+    assert (tmp_path / "escaped.mat").read_text() == "outside"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "escaped.mat", "mirror"]
+
+
+def test_a_refetch_reads_the_content_and_finds_it_written_over_in_place(tmp_path):
+    url = _local_record(tmp_path / "mirror", archive=False)
+    ds = fetch.fetch_derivatives(tmp_path / "data", ["sub-001"], url=str(url))
+    mat = ds / "Mean_RMS.mat"
+    obj = mat.resolve()
+    obj.chmod(0o644)
+    obj.write_bytes(b"stand-in for Mean_RMS.MAT")              # same size, other content, behind git-annex's back
+    with pytest.raises(fetch.FetchError, match=r"Mean_RMS\.mat: in the dataset with md5 .*, but the record gives"):
+        fetch.fetch_derivatives(tmp_path / "data", ["sub-001"], url=str(url))
+
+
+def test_another_url_for_an_existing_dataset_is_an_error_naming_the_recorded_one(tmp_path):
+    url = _local_record(tmp_path / "mirror", archive=False)
+    fetch.fetch_derivatives(tmp_path / "data", ["sub-001"], url=str(url))
+    other = tmp_path / "other" / "8275363.json"
+    other.parent.mkdir()
+    other.write_text(url.read_text())
+    with pytest.raises(fetch.FetchError, match=f"was fetched from {url}, not from {other} — repeat the command "
+                                               f"with --url {url}"):
+        fetch.fetch_derivatives(tmp_path / "data", ["sub-001"], url=str(other))
+    # GTZAN likewise: a dataset from one archive is never silently kept for another --url
+    gtzan = tmp_path / "data" / "gtzan"
+    for d in (".datalad", ".git", ".banlib"):
+        (gtzan / d).mkdir(parents=True)
+    (gtzan / ".banlib" / "fetch.json").write_text(json.dumps({"source_url": "https://example.org/genres.tar.gz",
+                                                               "sha256": "a" * 64}))
+    with pytest.raises(fetch.FetchError, match="was fetched from https://example.org/genres.tar.gz, not from"):
+        fetch.fetch_gtzan(tmp_path / "data", url=str(tmp_path / "archive.zip"))
+
+
+def test_a_dropped_file_comes_back_from_a_mirror_on_127_0_0_1(tmp_path, served, capsys):
+    root, base = served
+    files = root / "8275363" / "files"
+    _record(root, [_entry(files, "sub-001_Resp_Test_Mean.npy", b"\x93NUMPY stand-in bytes")])
+    ds = fetch.fetch_derivatives(tmp_path / "data", ["sub-001"], url=f"{base}/8275363.json")
+    assert "127.0.0.1 (the mirror on this machine)" in capsys.readouterr().err
+    allowed = subprocess.run(["git", "-C", str(ds), "config", "annex.security.allowed-ip-addresses"],
+                             capture_output=True, text=True).stdout.strip()
+    assert allowed == "127.0.0.1"
+    target = ds / "sub-001_Resp_Test_Mean.npy"
+    env = tools.environment()
+    subprocess.run(["datalad", "drop", "-d", str(ds), str(target)], cwd=tmp_path, env=env, check=True,
+                   capture_output=True)
+    assert not target.exists()
+    got = subprocess.run(["datalad", "get", "-d", str(ds), str(target)], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert got.returncode == 0, got.stdout + got.stderr
+    assert target.read_bytes() == b"\x93NUMPY stand-in bytes"

@@ -88,3 +88,48 @@ def test_an_object_written_over_is_read_not_taken_from_its_key(tmp_path):
     obj.write_bytes(b"RIFF other tones")                  # as root can, through the read-only object
     assert annex_md5(link) is None
     assert content_md5(link) != md5
+
+
+@pytest.mark.parametrize("text, why", [
+    ('{"values": {"r": NaN}}', "NaN"),
+    ('{"values": {"r": -Infinity}}', "Infinity"),
+    ('{"values": {"r": 1e999}}', "out of range"),
+    ('{"values": {"r": 1, "r": 2}}', "appears twice"),
+    ('{"values": {"r": 1}', "not valid JSON"),
+])
+def test_the_strict_reader_refuses_what_python_reads_leniently(tmp_path, text, why):
+    from banlib.files import StrictJSONError, read_json_strict
+
+    path = tmp_path / "01_data.json"
+    path.write_text(text)
+    with pytest.raises(StrictJSONError, match=why) as err:
+        read_json_strict(path)
+    assert str(err.value).startswith(f"{path}: ")
+
+
+def test_a_results_file_without_its_completion_marker_is_named_incomplete(tmp_path):
+    import json
+
+    from banlib.files import IncompleteResults, ResultsError, read_results
+
+    path = tmp_path / "03_train_ban.json"
+    path.write_text(json.dumps({"notebook": "03_train_ban", "values": {"x": 1}, "complete": False}))
+    with pytest.raises(IncompleteResults, match=r"03_train_ban\.json: incomplete.*--only 03_train_ban"):
+        read_results(path)
+    assert read_results(path, require_complete=False)["values"] == {"x": 1}
+    path.write_text(json.dumps({"notebook": "03_train_ban", "values": {"x": 1}, "complete": True}))
+    assert read_results(path)["values"] == {"x": 1}
+    path.write_text("[1, 2]")
+    with pytest.raises(ResultsError, match="not a banlib results file"):
+        read_results(path)
+
+
+@pytest.mark.parametrize("content", [b"", b"\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order'", b"not numpy"])
+def test_an_empty_or_damaged_array_file_is_named(tmp_path, content):
+    from banlib.errors import BanlibError
+    from banlib.files import load_array
+
+    path = tmp_path / "sub-001_Resp_Test.npy"
+    path.write_bytes(content)
+    with pytest.raises(BanlibError, match=r"sub-001_Resp_Test\.npy: the response matrix .* — fetch it again"):
+        load_array(path, "response matrix", "fetch it again", mmap_mode="r")

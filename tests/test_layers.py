@@ -6,7 +6,7 @@ import banlib
 
 PACKAGE = Path(banlib.__file__).parent
 # lower index = lower layer; a module may import only from its own layer or lower ones
-LAYERS = [{"config", "tools", "files", "provenance", "publishing"}, {"paper"}, {"data"}, {"features"}, {"encoding"}, {"models"}, {"twin"},
+LAYERS = [{"config", "tools", "errors", "paths", "files", "provenance", "publishing"}, {"paper"}, {"data"}, {"features"}, {"encoding"}, {"models"}, {"twin"},
           {"analyses"}, {"figures"}, {"book"}, {"cli", "__main__"}]
 
 

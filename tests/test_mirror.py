@@ -131,3 +131,41 @@ def test_an_interrupted_fetch_resumes_without_downloading_again(mirror_url, tmp_
     assert len(first) == 3 and not set(first) & set(again) and len(again) == 11 - 3
     for name in first:
         assert hashlib.md5((ds / name).read_bytes()).hexdigest() == fetch.fetch_record(ds)["files"][name]["md5"]
+
+
+def test_the_mirror_never_replaces_a_folder_it_did_not_make_and_replaces_its_own_only_with_force(tmp_path):
+    from banlib.paths import NotOurs, stamp
+    from banlib.twin.mirror import write_mirror
+
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("the user's site")
+    for force in (False, True):
+        with pytest.raises(NotOurs, match="banlib did not make"):
+            write_mirror(tmp_path / "site", data_dir=tmp_path / "data", force=force)
+    stamp(tmp_path / "old-mirror", "mirror")
+    with pytest.raises(NotOurs, match="pass --force"):
+        write_mirror(tmp_path / "old-mirror", data_dir=tmp_path / "data")
+    assert (tmp_path / "site" / "index.html").read_text() == "the user's site"
+    assert not (tmp_path / "data").exists()                  # refused before the twin was made
+
+
+def test_dropped_files_come_back_from_the_mirror_on_127_0_0_1(mirror_data, tmp_path):
+    """git-annex refuses private addresses unless allowed: each dataset fetched from the mirror on 127.0.0.1 allows
+    that one address, so a dropped response matrix (web remote) and a dropped GTZAN file (from its archive, itself
+    on the web remote) come back with datalad get."""
+    env = tools.environment()
+    files = [mirror_data / "ds003720-derivatives" / "sub-005_Resp_Test_Mean.npy",
+             sorted((mirror_data / "gtzan" / "Data" / "genres_original" / "rock").glob("rock.*.wav"))[0]]
+    for path in files:
+        ds = path.parents[0] if path.parent.name == "ds003720-derivatives" else mirror_data / "gtzan"
+        allowed = subprocess.run(["git", "-C", str(ds), "config", "annex.security.allowed-ip-addresses"],
+                                 capture_output=True, text=True).stdout.strip()
+        assert allowed == "127.0.0.1"
+        before = hashlib.md5(path.read_bytes()).hexdigest()
+        subprocess.run(["datalad", "drop", "-d", str(ds), str(path)], cwd=tmp_path, env=env, check=True,
+                       capture_output=True)
+        assert not path.exists()
+        got = subprocess.run(["datalad", "get", "-d", str(ds), str(path)], cwd=tmp_path, env=env, capture_output=True,
+                             text=True, timeout=600)
+        assert got.returncode == 0, got.stdout + got.stderr
+        assert hashlib.md5(path.read_bytes()).hexdigest() == before

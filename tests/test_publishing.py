@@ -64,7 +64,8 @@ def _fake_build(out):
     (out / "results" / "01_data.json").write_text(json.dumps({
         "notebook": "01_data", "data": "data: OpenNeuro ds003720 v1.0.1 @ 0123456789", "data_source": "openneuro",
         "source_info": {"version": "1.0.1", "commit": "0123456789abcdef"}, "banlib_version": "0.1.0",
-        "git_commit": "feedface00", "parameters": {"profile": "quick", "seed": 0}, "values": {"n": 1}}))
+        "git_commit": "feedface00", "parameters": {"profile": "quick", "seed": 0}, "values": {"n": 1},
+        "complete": True}))
     return out
 
 

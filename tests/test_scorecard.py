@@ -71,7 +71,7 @@ def test_table2_cells_are_judged_from_the_summary():
 def test_load_results_reads_every_chapter(tmp_path):
     for nb in ("01_data", "02_roi_selection"):
         (tmp_path / f"{nb}.json").write_text(json.dumps({"notebook": nb, "data": "twin", "git_commit": "abc",
-                                                          "values": {"x": 1}}))
+                                                          "values": {"x": 1}, "complete": True}))
     out = load_results(tmp_path)
     assert set(out) == {"01_data", "02_roi_selection"} and out["01_data"]["x"] == 1
 
@@ -114,3 +114,26 @@ def test_recovery_section_lists_the_chapters_checks():
                                                 "pipeline_recovery_recovered": 2, "pipeline_recovery_checks": 3}
     assert scorecard.recovery_table({"02_roi_selection": {"roi_size_sub-001": 40}}) is None
     assert scorecard.recovery_values(None) == {}
+
+
+def test_load_results_refuses_what_the_strict_reader_refuses_and_skips_only_its_own_file(tmp_path):
+    from types import SimpleNamespace
+
+    import pytest
+
+    from banlib.book.results import Results
+    from banlib.files import IncompleteResults, StrictJSONError
+
+    (tmp_path / "01_data.json").write_text(json.dumps({"notebook": "01_data", "values": {"x": 1}, "complete": True}))
+    source = SimpleNamespace(label="data: twin", kind="twin", info={})
+    own = Results(tmp_path / "07_scorecard.json", source, "07_scorecard")     # being written by this process
+    assert json.loads(own.path.read_text())["complete"] is False
+    assert set(load_results(tmp_path)) == {"01_data"}
+    for text, error in (('{"notebook": "02_roi_selection", "values": {"x": NaN}, "complete": true}', StrictJSONError),
+                        ('{"notebook": "02_roi_selection", "values": {"x": 1e999}, "complete": true}', StrictJSONError),
+                        ('{"notebook": "02_roi_selection", "values": {"x": 1, "x": 2}, "complete": true}',
+                         StrictJSONError),
+                        ('{"notebook": "02_roi_selection", "values": {"x": 1}}', IncompleteResults)):
+        (tmp_path / "02_roi_selection.json").write_text(text)
+        with pytest.raises(error, match=r"02_roi_selection\.json"):
+            load_results(tmp_path)

@@ -216,3 +216,29 @@ def test_a_raw_subject_plants_as_many_genre_voxels_as_a_whole_cortex_gives():
     whole = genre(brain.make_voxels("sub-001", n, 0, cands, full))
     assert genre(brain.make_voxels("sub-001", n, 0, native, full, reference=cands)) == pytest.approx(whole, rel=0.1)
     assert genre(brain.make_voxels("sub-001", n, 0, native, full)) < 0.9 * whole     # the slab's own shares
+
+
+def test_the_twin_never_replaces_a_folder_it_did_not_make(tmp_path):
+    import pytest
+
+    from banlib.paths import NotOurs, stamp
+    from banlib.twin.build import make_twin
+
+    data = tmp_path / "data"
+    (data / "ds003720").mkdir(parents=True)
+    (data / "ds003720" / "dataset_description.json").write_text("{}")     # fetched real data
+    for force in (False, True):
+        with pytest.raises(NotOurs, match="banlib did not make"):
+            make_twin(data, force=force)
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(NotOurs, match="is a file"):
+        make_twin(tmp_path / "a-file")
+    partial = tmp_path / "twin.partial"                      # a folder in the place of the twin's work folder
+    (partial / "keep").mkdir(parents=True)
+    with pytest.raises(NotOurs, match="banlib did not make it"):
+        make_twin(tmp_path / "twin")
+    assert (data / "ds003720" / "dataset_description.json").read_text() == "{}" and (partial / "keep").is_dir()
+    assert (tmp_path / "a-file").read_text() == "x"
+    stamp(partial, "twin")                                    # ... unless banlib made it (then it is redone)
+    from banlib.twin.build import twin_state
+    assert twin_state(tmp_path / "twin", "quick", 0) == "new"

@@ -19,6 +19,7 @@ from scipy import stats
 
 from ..config import GENRES
 from ..data.dataset import DataError, check_present
+from ..files import load_array
 
 RECOVERED, NOT_RECOVERED = "recovered", "not recovered"
 CRITERIA = {
@@ -58,7 +59,8 @@ def load_planted(source) -> Planted:
 
     conf = tsv("planted_confusion.tsv", index_col=0).loc[list(GENRES), list(GENRES)].to_numpy()
     space = tsv("genre_space.tsv", index_col=0).loc[list(GENRES)].to_numpy()
-    drive = np.load(check_present(root / "clip_genre_drive.npy", "planted truth"), allow_pickle=False)
+    drive = load_array(check_present(root / "clip_genre_drive.npy", "planted truth"), "planted truth",
+                       "generate the twin again (banlib twin --force)", error=DataError)
     cue = json.loads(check_present(root / "cue.json", "planted truth").read_text())
     return Planted(tsv("tracks.tsv"), tsv("clips.tsv", index_col=0), conf, space, drive, cue)
 

@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 
 from ..data.atlas import TABLE2_ROIS
-from ..data.dataset import DataSource, check_present, load_responses, voxel_quality
+from ..data.dataset import DataError, DataSource, check_present, load_responses, voxel_quality
 from ..data.design import SubjectDesign
 from ..encoding.delays import Delayer
 from ..encoding.resampling import resampled_scores
 from ..encoding.stats import fdr_bh, pearson_pvalues
 from ..features.labels import genre_onehot
-from ..files import save_npz
+from ..files import load_array, save_npz
 from ..paper.values import PAPER_ROI_SIZES
 from .recovery import roi_recovery
 
@@ -173,7 +173,8 @@ class ROI:
     @classmethod
     def load(cls, path, subject: str) -> "ROI":
         """Read an ROI written by :meth:`save`."""
-        with np.load(check_present(path, "ROI mask file"), allow_pickle=False) as f:
+        with load_array(check_present(path, "ROI mask file"), "ROI mask file",
+                        "delete it and run chapter 02 again (banlib book --only 02_roi_selection)", error=DataError) as f:
             mask = f["mask"].astype(bool)
             usable = f["usable"].astype(bool) if "usable" in f.files else np.ones_like(mask)
             inputs = str(f["inputs"]) if "inputs" in f.files else ""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from importlib import metadata
 from pathlib import Path
 
+from ..errors import BanlibError
 from ..provenance import REPO
 from ..publishing import Publishing
 
@@ -20,7 +21,7 @@ CITATION_FILE = REPO / "CITATION.cff"
 BIBTEX_KEY = "ban_replication_book"
 
 
-class CitationError(ValueError):
+class CitationError(BanlibError, ValueError):
     """CITATION.cff is missing or invalid; the message names the file and the fix."""
 
 

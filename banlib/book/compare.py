@@ -26,19 +26,16 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..files import write_text
+from ..errors import BanlibError
+from ..files import ResultsError, StrictJSONError, check_results, loads_strict, write_text
 
 SCORECARD = ("07_scorecard", "scorecard")
 SAME, WITHIN, CHANGED, ONLY_A, ONLY_B = "same", "within tolerance", "changed", "only in A", "only in B"
 FAILING = (CHANGED, ONLY_A, ONLY_B)
 
 
-class CompareError(ValueError):
+class CompareError(BanlibError, ValueError):
     """A build cannot be read or compared; the message names the folder, file or URL and the fix."""
-
-
-def _strict_constant(name):
-    raise ValueError(f"{name} is not strict JSON")
 
 
 def results_dir(path: str | Path) -> Path:
@@ -61,6 +58,9 @@ class Build:
 
     path: Path | str          # a results folder, or the URL of a published book
     results: dict = field(default_factory=dict)
+    #: results files that could not be used, ``{file: why}`` (read with ``strict=False`` only: invalid or
+    #: incomplete files are errors otherwise)
+    problems: dict = field(default_factory=dict)
 
     def _meta(self, key) -> list[str]:
         return sorted({str(r.get(key)) for r in self.results.values() if r.get(key) is not None})
@@ -94,13 +94,22 @@ class Build:
 RESULT_NAME = re.compile(r"^[0-9]{2}_[A-Za-z0-9_.-]+\.json$")
 
 
-def _parse(text: str, where: str, stem: str, build: Build) -> None:
+def _parse(text: str, where: str, stem: str, build: Build, strict: bool = True) -> None:
+    """One results file into ``build``, read by the one strict reader (:func:`banlib.files.check_results`: strict
+    JSON, a results file, complete). With ``strict=False`` a file that fails is listed in ``build.problems``
+    instead of raising."""
     try:
-        data = json.loads(text, parse_constant=_strict_constant)
-    except ValueError as err:
-        raise CompareError(f"{where}: not a results file ({err}); re-run that notebook") from None
-    if not isinstance(data, dict) or not isinstance(data.get("values"), dict):
-        raise CompareError(f"{where}: no 'values' object; is this a banlib results file?")
+        data = check_results(loads_strict(text, where), where)
+    except ResultsError as err:
+        if strict:
+            raise CompareError(str(err)) from None
+        build.problems[where] = err.what or str(err)
+        return
+    except StrictJSONError as err:
+        if strict:
+            raise CompareError(f"{err}; re-run that notebook") from None
+        build.problems[where] = err.what or str(err)
+        return
     build.results[data.get("notebook") or stem] = data
 
 
@@ -120,8 +129,9 @@ def read_published(url: str, timeout: float = 30.0) -> Build:
         base = base[: -len("results/")]
     text = _get(base + "results/index.json", timeout)
     try:
-        names = [entry["file"] for entry in json.loads(text)["results"]]
-    except (ValueError, KeyError, TypeError):
+        index = loads_strict(text, base + "results/index.json")
+        names = [entry["file"] for entry in index["results"]]
+    except (StrictJSONError, KeyError, TypeError):
         raise CompareError(f"{base}results/index.json: not a results index (written by banlib book)") from None
     build = Build(base)
     for name in names:
@@ -129,19 +139,30 @@ def read_published(url: str, timeout: float = 30.0) -> Build:
             raise CompareError(f"{base}results/index.json lists {name!r}, not a results file name")
         _parse(_get(base + "results/" + name, timeout), base + "results/" + name, name[:-5], build)
     if not build.results:
-        raise CompareError(f"{base}results/index.json lists no results files")
+        problems = index.get("problems") if isinstance(index, dict) else None
+        raise CompareError(f"{base}results/index.json lists no results files"
+                           + (f" (the build's own note: {problems})" if problems else ""))
     return build
 
 
-def read_build(path: str | Path) -> Build:
-    """Read every ``<notebook>.json`` of a build (strict JSON: NaN or Infinity is an error); ``path`` may
-    be a folder or the http(s) URL of a published book."""
+def read_build(path: str | Path, strict: bool = True) -> Build:
+    """Read every ``<notebook>.json`` of a build with the one strict reader (:func:`banlib.files.read_results`:
+    NaN, infinity, ``1e999`` or a key twice is an error, and so is a file without the completion marker);
+    ``path`` may be a folder or the http(s) URL of a published book. ``strict=False`` (the landing page) lists
+    the files that fail in ``Build.problems`` instead of raising."""
     if isinstance(path, str) and path.startswith(("http://", "https://")):
         return read_published(path)
     folder = results_dir(path)
     build = Build(folder)
     for file in sorted(folder.glob("[0-9][0-9]_*.json")):
-        _parse(file.read_text(encoding="utf-8"), str(file), file.stem, build)
+        try:
+            text = file.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as err:
+            if strict:
+                raise CompareError(f"{file}: not UTF-8 (byte {err.start}); re-run that notebook") from None
+            build.problems[str(file)] = f"not UTF-8 (byte {err.start})"
+            continue
+        _parse(text, str(file), file.stem, build, strict)
     return build
 
 

@@ -29,8 +29,19 @@ def summary(build: Build) -> dict[str, list[str]]:
     infos = sorted({"; ".join(_scalars(r.get("source_info") or {})) for r in build.results.values()} - {""})
     params = sorted({", ".join(f"{k} {v}" for k, v in sorted((r.get("parameters") or {}).items()))
                      for r in build.results.values()} - {""})
+    notes = sorted({str(r["git_commit_note"]) for r in build.results.values() if r.get("git_commit_note")})
+    if any(str(c) == "unknown" for c in build.commits) and not notes:
+        notes = ["This build could not name the code's commit (`unknown`): it did not record why."]
     return {"data": build.data_labels, "data_versions": infos, "parameters": params,
-            "banlib": build.versions, "commits": build.commits, "chapters": list(build.results)}
+            "banlib": build.versions, "commits": build.commits, "chapters": list(build.results),
+            "commit_notes": notes}
+
+
+def _problems(build: Build | None) -> list[str]:
+    """One Markdown list item per results file that could not be used, with the reason."""
+    if build is None:
+        return []
+    return [f"- `{Path(f).name}`: {why}" for f, why in sorted(build.problems.items())]
 
 
 def build_box(out: str | Path, publishing: Publishing | None = None) -> str:
@@ -39,12 +50,17 @@ def build_box(out: str | Path, publishing: Publishing | None = None) -> str:
     lines = ["", "(about-this-build)=", "## About this build", "",
              ":::{admonition} What produced the pages of this build", ":class: note", ""]
     try:
-        facts = summary(read_build(out))
+        build = read_build(out, strict=False)
     except CompareError:
-        facts = None
-    if not facts:
+        build = None                               # no results/<chapter>.json at all
+    facts = summary(build) if build is not None and build.results else None
+    problems = _problems(build)
+    if build is None:
         lines += ["No results files were found in this build (`results/<chapter>.json`): its chapters "
                   "were not run through `banlib book`.", ""]
+    elif not facts:
+        lines += ["This build has results files, but none of them could be used, so nothing on these pages can "
+                  "be traced to a finished run:", "", *problems, ""]
     else:
         def item(name, values, code=False):
             shown = [f"`{v}`" if code else v for v in values]
@@ -56,10 +72,15 @@ def build_box(out: str | Path, publishing: Publishing | None = None) -> str:
         item("banlib", facts["banlib"])
         item("Commit", facts["commits"], code=True)
         item("Chapters run", [f"{len(facts['chapters'])} ({', '.join(facts['chapters'])})"])
+        for note in facts["commit_notes"]:
+            lines.append(f"- **Commit note**: {note}")
         lines.append("- **Numbers**: every value is in `results/<chapter>.json`, published beside these pages"
                      + (f" ([`results/07_scorecard.json`]({pub.permalink('results/07_scorecard.json')}))"
                         if pub.site_url and "07_scorecard" in facts["chapters"] else "")
                      + "; compare two builds with `banlib compare BUILD_A BUILD_B`.")
+        if problems:
+            lines += ["- **Results files that could not be used** (their chapters' numbers on these pages are not "
+                      "from a finished run):", *(f"  {p}" for p in problems)]
     if pub.run_url:
         lines.append(f"- **Built by**: the CI run {pub.run_url}")
     if pub.repository_url:
@@ -69,11 +90,14 @@ def build_box(out: str | Path, publishing: Publishing | None = None) -> str:
 
 
 def results_index(out: str | Path) -> str:
-    """JSON text listing the build's results files with their data label and commit (for ``results/``)."""
+    """JSON text listing the build's results files with their data label and commit (for ``results/``), and the
+    files that could not be used with the reason (``problems``). An index that lists no file says why in
+    ``problems``: it is never published empty without a word."""
     try:
-        build = read_build(out)
-    except CompareError:
-        return json.dumps({"results": []}, indent=2) + "\n"
+        build = read_build(out, strict=False)
+    except CompareError as err:
+        return json.dumps({"results": [], "problems": [{"file": None, "problem": str(err)}]}, indent=2) + "\n"
     files = [{"notebook": nb, "file": f"{nb}.json", "data": r.get("data"), "git_commit": r.get("git_commit")}
              for nb, r in build.results.items()]
-    return json.dumps({"results": files}, indent=2, sort_keys=True) + "\n"
+    problems = [{"file": Path(f).name, "problem": why} for f, why in sorted(build.problems.items())]
+    return json.dumps({"results": files, "problems": problems}, indent=2, sort_keys=True) + "\n"

@@ -19,6 +19,7 @@ import subprocess
 from pathlib import Path
 
 from .. import tools
+from ..errors import BanlibError
 
 # Never committed: the staged book source and the HTML (rebuilt from the recorded outputs).
 # Nor the scratch folder: resume state of an interrupted training (optimiser moments), deleted when it completes,
@@ -26,7 +27,7 @@ from .. import tools
 IGNORED = ("_build/", "site/", "*.tmp", ".ipynb_checkpoints/", "__pycache__/", ".scratch/")
 
 
-class RecordError(RuntimeError):
+class RecordError(BanlibError, RuntimeError):
     """A notebook run could not be recorded with ``datalad run``."""
     pass
 

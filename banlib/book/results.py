@@ -6,6 +6,10 @@
 The JSON is rewritten after every record, so an interrupted run keeps what it had. It is strict
 JSON (a browser's or ``jq``'s parser reads it): a number that is not finite is written as ``null``
 and its reason is kept beside it under ``null_reasons``; recording one without a reason is an error.
+
+A results file starts with ``"complete": false``; the notebook runner sets ``"complete": true``
+(:func:`mark_complete`) once its notebook ran to the end, so a reader tells a finished chapter from one
+that was interrupted or failed (:func:`banlib.files.read_results` names the incomplete file).
 """
 from __future__ import annotations
 
@@ -17,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..files import write_text
-from ..provenance import git_commit
+from ..files import read_json_strict, read_results, results_in_progress, write_text
+from ..provenance import commit_note, git_commit
 
 
 class NonFiniteValue(ValueError):
@@ -68,7 +72,12 @@ class Results:
         params, _ = plain(parameters or {})
         self.data = {"notebook": notebook, "data": source.label, "data_source": source.kind,
                      "source_info": info, "banlib_version": __version__,
-                     "git_commit": git_commit(), "parameters": params, "values": {}, "null_reasons": {}}
+                     "git_commit": git_commit(), "parameters": params, "values": {}, "null_reasons": {},
+                     "complete": False}
+        if commit_note():
+            self.data["git_commit_note"] = commit_note()
+        if self.path is not None:
+            results_in_progress(self.path)
         self._write()
 
     def record(self, key: str, value, glue: bool = True, fmt: str | None = None, reason: str | None = None):
@@ -100,6 +109,22 @@ class Results:
         write_text(self.path, json.dumps(self.data, indent=2, sort_keys=True, allow_nan=False) + "\n", ".tmp")
 
 
-def load(path: str | os.PathLike) -> dict:
-    """A results file as a dict."""
-    return json.loads(Path(path).read_text())
+def load(path: str | os.PathLike, require_complete: bool = True) -> dict:
+    """A results file as a dict, read strictly (:func:`banlib.files.read_results`: no NaN, no infinity, no key
+    twice; an incomplete file is an error unless ``require_complete`` is False)."""
+    return read_results(path, require_complete)
+
+
+def mark_complete(path: str | os.PathLike) -> bool:
+    """Set ``"complete": true`` in the results file at ``path`` once its notebook ran to the end (the runner calls
+    it); returns False, changing nothing, when there is no banlib results file there (a notebook that writes
+    none, or another JSON)."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    data = read_json_strict(path)
+    if not isinstance(data, dict) or not isinstance(data.get("values"), dict) or "notebook" not in data:
+        return False
+    data["complete"] = True
+    write_text(path, json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n", ".tmp")
+    return True

@@ -16,12 +16,15 @@ import time
 from pathlib import Path
 
 from .. import tools
+from ..errors import BanlibError, UsageError
+from ..paths import check_out, made_by, output_lock, stamp
 from ..provenance import REPO
+from .results import mark_complete
 
 NOTEBOOK_DIR = REPO / "notebooks"
 
 
-class NotebookFailed(RuntimeError):
+class NotebookFailed(BanlibError, RuntimeError):
     """A notebook (or the HTML build) failed; the message names it, its cell and where the evidence is kept."""
     pass
 
@@ -32,7 +35,8 @@ def notebooks(only: str | None = None) -> list[Path]:
     if only:
         chosen = [p for p in found if p.stem == only or p.name == only or p.stem.startswith(only)]
         if not chosen:
-            raise SystemExit(f"--only {only!r}: no such notebook; choose from {[p.stem for p in found]}")
+            raise UsageError(file=f"--only {only}", what="no such notebook",
+                             fix=f"choose one of {', '.join(p.stem for p in found)}")
         return chosen
     return found
 
@@ -69,22 +73,54 @@ def _hide_injected(path: Path) -> None:
     nbformat.write(nb, path)
 
 
+def kernel_log(out: Path, nb: Path) -> Path:
+    """Where the kernel's own messages go while ``nb`` runs into ``out`` (``.scratch/kernels/<notebook>.log``):
+    not the terminal, so that an interrupted run prints one message, not the kernel's traceback beside it. The
+    cells' output is in the executed notebook as always."""
+    return out / ".scratch" / "kernels" / f"{nb.stem}.log"
+
+
+def _kernel_manager(log: Path):
+    """An ``AsyncKernelManager`` whose kernel writes its own stderr to ``log``."""
+    from jupyter_client import AsyncKernelManager
+
+    class LoggedKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with open(log, "ab") as fh:                  # the kernel keeps its own copy of the descriptor
+                kw["stderr"] = fh
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return LoggedKernelManager
+
+
 def execute(nb: Path, out: Path, parameters: dict) -> Path:
-    """Execute one notebook with papermill into ``out/notebooks/``; results and figures go under ``out``."""
+    """Execute one notebook with papermill into ``out/notebooks/``; results and figures go under ``out``.
+
+    The kernel's own messages go to :func:`kernel_log`. When the notebook ran to its end, its results file gets
+    the completion marker (:func:`banlib.book.results.mark_complete`); a failed or interrupted one keeps
+    ``"complete": false``."""
     import papermill as pm
 
     dst = out / "notebooks" / nb.name
     dst.parent.mkdir(parents=True, exist_ok=True)
     params = dict(parameters, results_path=str(out / "results" / f"{nb.stem}.json"),
                   figures_dir=str(out / "figures"))
+    log = kernel_log(out, nb)
+    log.unlink(missing_ok=True)
     try:
         pm.execute_notebook(str(nb), str(dst), parameters=params, kernel_name="python3",
-                            cwd=str(dst.parent), progress_bar=False, log_output=False)
+                            cwd=str(dst.parent), progress_bar=False, log_output=False,
+                            kernel_manager_class=_kernel_manager(log))
     except pm.PapermillExecutionError as err:
+        if err.ename == "KeyboardInterrupt":          # Ctrl-C reached the kernel too: one message, from the command
+            raise KeyboardInterrupt from None
         raise NotebookFailed(f"notebook {nb.name} failed in cell {err.cell_index} "
                              f"(execution count {err.exec_count}): {err.ename}: {err.evalue}\n"
-                             f"the executed notebook with the error is kept at {dst}") from None
+                             f"the executed notebook with the error is kept at {dst} (the kernel's own log: "
+                             f"{log})") from None
     _hide_injected(dst)
+    mark_complete(params["results_path"])
     return dst
 
 
@@ -131,7 +167,7 @@ def stage_site(out: Path, publishing=None) -> Path:
         from .compare import CompareError, read_build
 
         try:
-            commits = summary(read_build(out))["commits"]
+            commits = summary(read_build(out, strict=False))["commits"]
         except CompareError:
             commits = []
         intro.write_text(intro.read_text().rstrip("\n") + "\n" + build_box(out, pub)
@@ -157,19 +193,82 @@ def run(data_source: str = "twin", profile: str = "quick", seed: int = 0, only: 
         out: str | Path = "build", data_dir: str | Path = "data", build: bool = True,
         record: bool = True, grid_widths: str = "quick") -> Path | None:
     """Execute the notebooks in order (each one a ``datalad run`` record in ``out`` unless
-    ``record=False``), then build the HTML. ``grid_widths``: see :func:`notebook_parameters`."""
-    from tqdm.auto import tqdm
+    ``record=False``), then build the HTML. ``grid_widths``: see :func:`notebook_parameters`.
 
+    Every argument is checked first (:func:`check_book_arguments`); the output folder is then locked for the
+    run (:func:`banlib.paths.output_lock`: a second run into it fails at once, naming this one) and stamped as
+    banlib's. Returns the HTML index page (None with ``build=False``)."""
     from . import record as rec
 
     out = Path(out).absolute()
     data_dir = Path(data_dir).absolute()
-    ensure_data(data_source, data_dir, profile, seed)
-    params = notebook_parameters(data_source, profile, seed, data_dir, grid_widths)
-    if record:
-        rec.ensure_dataset(out)
+    check_book_arguments(data_source, profile, seed, only, out, data_dir, grid_widths)
     chapters = notebooks()
     todo = notebooks(only)
+    with output_lock(out, f"banlib book --out {out}"):
+        check_out(out, "book", reuse=True)               # again, now that no other run can write it
+        ensure_data(data_source, data_dir, profile, seed)
+        params = notebook_parameters(data_source, profile, seed, data_dir, grid_widths)
+        out.mkdir(parents=True, exist_ok=True)
+        if made_by(out) is None:
+            stamp(out, "book")
+        if record:
+            rec.ensure_dataset(out)
+        _run_notebooks(todo, out, params, chapters, record)
+        if not build:
+            return None
+        index = build_html(out)
+    print(f"book built: {index}")
+    return index
+
+
+def check_book_arguments(data_source: str, profile: str, seed: int, only: str | None, out: Path,
+                         data_dir: Path, grid_widths: str = "quick") -> None:
+    """Every argument of a book run checked before any work (in well under a second): the seed's range, the
+    ``--only`` name, the output folder (a new or empty folder, or one banlib book made; never a file or a
+    foreign folder) and, for the real data, that ds003720 is in ``data_dir``.
+
+    Raises
+    ------
+    UsageError, banlib.paths.NotOurs, DataError
+        naming the argument or the path and the fix.
+    """
+    from ..config import GRID_WIDTH_CHOICES, PROFILES, check_seed
+
+    check_seed(seed)
+    if data_source not in ("twin", "openneuro"):
+        raise UsageError(file=f"--data-source {data_source}", what="unknown data source", fix="choose twin or openneuro")
+    if profile not in PROFILES:
+        raise UsageError(file=f"--profile {profile}", what="unknown profile", fix=f"choose one of {', '.join(PROFILES)}")
+    if grid_widths not in GRID_WIDTH_CHOICES:
+        raise UsageError(file=f"--grid-widths {grid_widths}", what="unknown grid widths",
+                         fix=f"choose one of {', '.join(GRID_WIDTH_CHOICES)}")
+    notebooks(only)
+    check_out(out, "book", reuse=True)
+    check_data_dir(data_source, data_dir, profile, seed)
+
+
+def check_data_dir(data_source: str, data_dir: Path, profile: str = "quick", seed: int = 0) -> None:
+    """``data_dir`` must be a folder (or not yet exist, for the twin, which is generated there, in a folder that is
+    absent, empty or a twin); for the real data it must hold ds003720 (``banlib fetch openneuro``)."""
+    from ..data.dataset import DataError
+
+    from ..data.dataset import twin_dir
+
+    if data_dir.exists() and not data_dir.is_dir():
+        raise UsageError(file=data_dir, what="--data-dir is a file, not a folder", fix="give the data folder")
+    if data_source == "twin":
+        check_out(twin_dir(data_dir, profile, seed), "twin", option="the twin folder", reuse=True)
+    if data_source == "openneuro" and not (data_dir / "ds003720" / "dataset_description.json").exists():
+        raise DataError(file=data_dir / "ds003720", what="ds003720 is not here",
+                        fix=f"get it with banlib fetch openneuro --dest {data_dir} (and fetch derivatives, gtzan)")
+
+
+def _run_notebooks(todo: list[Path], out: Path, params: dict, chapters: list[Path], record: bool) -> None:
+    from tqdm.auto import tqdm
+
+    from . import record as rec
+
     bar = tqdm(todo, desc="notebooks", unit="nb")
     for nb in bar:
         bar.set_postfix_str(nb.stem)
@@ -182,11 +281,6 @@ def run(data_source: str = "twin", profile: str = "quick", seed: int = 0, only: 
         else:
             execute(nb, out, params)
         tqdm.write(f"  {nb.stem}: {time.time() - t0:.0f} s")
-    if not build:
-        return None
-    index = build_html(out)
-    print(f"book built: {index}")
-    return index
 
 
 REQUIRED_PARAMETERS = ("data_source", "profile", "seed", "data_dir")

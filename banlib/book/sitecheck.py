@@ -19,6 +19,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import BanlibError
+
 # Chromium on a closed network: without these it keeps trying to reach Google's hosts.
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -40,7 +42,7 @@ _IDS_JS = ("return Array.from(document.querySelectorAll('[id]')).map(e => e.id)"
            ".concat(Array.from(document.querySelectorAll('a[name]')).map(e => e.name));")
 
 
-class BrowserMissing(RuntimeError):
+class BrowserMissing(BanlibError, RuntimeError):
     """Chromium or its driver is not installed."""
     pass
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import FADE_SECONDS, GENRES, SAMPLE_RATE
+from ..errors import BanlibError
 from .dataset import DataError, check_present
 
 #: Layouts of a GTZAN copy, relative to its root (or to one folder below it).
@@ -27,7 +28,7 @@ GTZAN_LAYOUTS = ("genres", "Data/genres_original")
 GTZAN_FETCH = "banlib fetch gtzan --dest DATA_DIR [--url ARCHIVE_URL] [--sha256 HEX]"
 
 
-class AudioError(RuntimeError):
+class AudioError(BanlibError, RuntimeError):
     """An audio file that cannot be read in full."""
 
 
@@ -105,14 +106,24 @@ def fade_mask(n: int, fade: float = FADE_SECONDS, sr: int = SAMPLE_RATE) -> np.n
 
 
 def cut_clip(wave: np.ndarray, start: float, end: float, sr: int = SAMPLE_RATE,
-             fade: float = FADE_SECONDS, target_rms: float | None = None) -> np.ndarray:
+             fade: float = FADE_SECONDS, target_rms: float | None = None, name: str | Path = "the audio",
+             tolerance: int = 0) -> np.ndarray:
     """The fMRI stimulus cut at times: ``wave[start:end]`` (s) with quarter-sine fades of
     ``fade`` s (:func:`fade_mask`), scaled to ``target_rms`` when given. Returns float32 ``(n,)``,
-    n = round((end - start) * sr); a cut that runs past the end of ``wave`` is zero-padded."""
+    n = round((end - start) * sr).
+
+    ``wave`` (samples,) must hold the whole excerpt: audio that ends more than ``tolerance`` samples before
+    ``end`` is an :class:`AudioError` naming ``name`` (the file), never silence padded in; the last
+    ``tolerance`` samples (the rounding of the times that ask for the cut) are zero-padded.
+    """
     n = int(round((end - start) * sr))
     lo = int(round(start * sr))
-    clip = np.zeros(n, np.float64)
     seg = wave[lo:lo + n]
+    if len(seg) < n - tolerance:
+        raise AudioError(file=name, what=f"{len(wave) / sr:.3f} s long, but the excerpt {start:g}-{end:g} s needs "
+                                         f"audio up to {(lo + n) / sr:.3f} s (zero-padding would play silence)",
+                         fix="check that the file is complete (fetch it again) and that the events name the right track")
+    clip = np.zeros(n, np.float64)
     clip[: len(seg)] = seg
     clip *= fade_mask(n, fade, sr)
     if target_rms is not None:

@@ -18,7 +18,9 @@ import pandas as pd
 
 from .. import config
 from ..config import DROPPED_TRS, N_TEST_RUNS, N_TRAINING_RUNS, TEST_REPEATS, VOLUMES_PER_RUN
-from ..files import is_annex_pointer
+from ..errors import BanlibError
+from ..files import is_annex_pointer, load_array
+from ..provenance import read_head
 
 TASKS = {"Training": N_TRAINING_RUNS, "Test": N_TEST_RUNS}
 RESPONSE_KINDS = ("Training", "Test", "Test_Mean")
@@ -32,7 +34,7 @@ ROWS_PER_KIND = {
 PROVENANCE_FILE = Path(".banlib") / "fetch.json"   # written by banlib fetch in each fetched dataset
 
 
-class DataError(RuntimeError):
+class DataError(BanlibError, RuntimeError):
     """Data that are missing, unfetched or inconsistent; the message says how to fix it."""
 
 
@@ -178,7 +180,9 @@ def _git(path: Path, *args) -> str | None:
 
 
 def _git_commit(path: Path) -> str:
-    return _git(path, "rev-parse", "HEAD") or "unknown"
+    """The commit of the dataset at ``path``: from git, else read from its ``.git`` directly (git refuses a
+    checkout another user owns), else ``"unknown"``."""
+    return _git(path, "rev-parse", "HEAD") or read_head(path) or "unknown"
 
 
 def fetch_record(root: Path) -> dict:
@@ -261,10 +265,9 @@ def _open_responses(source: DataSource, subject: str, kind: str) -> tuple[np.nda
     if kind not in RESPONSE_KINDS:
         raise ValueError(f"kind must be one of {RESPONSE_KINDS}, not {kind!r}")
     path = check_present(source.response_path(subject, kind), "response matrix")
-    try:
-        arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    except ValueError as err:
-        raise DataError(f"{path}: not a plain .npy array ({err}); re-fetch it with datalad get") from None
+    arr = load_array(path, "response matrix", "check the copy with banlib fetch derivatives (it reads every file's "
+                     "md5 against the record) and fetch it again; on the twin, generate it again (banlib twin --force)",
+                     mmap_mode="r", error=DataError)
     expected = ROWS_PER_KIND[kind]
     if arr.ndim != 2 or expected not in arr.shape:
         raise DataError(f"{path}: shape {arr.shape}, but the events give {expected} TRs for {kind}: "

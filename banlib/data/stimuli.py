@@ -234,7 +234,8 @@ def stimulus_clips(source: DataSource, clips: pd.DataFrame) -> dict[int, np.ndar
     n = int(round(CLIP_SECONDS * SAMPLE_RATE))
     if files is None:
         starts = clips.start.to_numpy(float)
-        cut = {i: cut_clip(waves[p], starts[i], starts[i] + CLIP_SECONDS) for i, p in enumerate(paths) if p in waves}
+        cut = {i: cut_clip(waves[p], starts[i], starts[i] + CLIP_SECONDS, name=p, tolerance=TOLERANCE_SAMPLES)
+               for i, p in enumerate(paths) if p in waves}
         if not cut:
             return {}
         target = float(np.mean([rms_of(c) for c in cut.values()]))

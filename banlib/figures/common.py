@@ -1,10 +1,11 @@
 """Figures a reader can cite: a provenance footer on every figure, saved as PNG and SVG."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from .. import __version__
-from ..files import write_text
+from ..files import StrictJSONError, read_json_strict, write_text
 from ..provenance import git_commit, stamp
 
 
@@ -33,20 +34,27 @@ def _index(out: Path, name: str, source) -> None:
     import json
 
     path = out / "index.json"
-    index = json.loads(path.read_text()) if path.exists() else {}
+    index = _read_index(out)
     info = {k: v for k, v in sorted((source.info or {}).items())
-            if isinstance(v, (str, int, float)) and not isinstance(v, bool)}
+            if isinstance(v, (str, int, float)) and not isinstance(v, bool)
+            and not (isinstance(v, float) and not math.isfinite(v))}          # strict JSON: no NaN, no infinity
     index[name] = {"files": [f"{name}.png", f"{name}.svg"], "provenance": stamp(source.label),
                    "data": source.label, "data_source": source.kind, "source_info": info,
                    "banlib_version": __version__, "git_commit": git_commit()}
-    write_text(path, json.dumps(index, indent=2, sort_keys=True) + "\n", ".tmp")
+    write_text(path, json.dumps(index, indent=2, sort_keys=True, allow_nan=False) + "\n", ".tmp")
 
 
 def _read_index(out_dir) -> dict:
-    import json
-
+    """``<out_dir>/index.json`` read strictly (:func:`banlib.files.read_json_strict`: no NaN, no infinity, no key
+    twice); {} when there is none yet."""
     path = Path(out_dir) / "index.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+    if not path.exists():
+        return {}
+    index = read_json_strict(path)
+    if not isinstance(index, dict):
+        raise StrictJSONError(file=path, what="not a figure index (a JSON object)",
+                              fix="delete it; the chapters write it again when they save their figures")
+    return index
 
 
 def figure_index(out_dir) -> list[dict]:

@@ -20,12 +20,13 @@ import torch
 
 from ..config import CLIP_SECONDS, TRS_PER_CLIP
 from ..data.stimuli import stimulus_clips
+from ..errors import BanlibError
 from ..files import save_npz
 from ..features.spectral import frames_to_trs, log_mel
 from .ban import AREAS
 
 
-class MissingStimuli(RuntimeError):
+class MissingStimuli(BanlibError, RuntimeError):
     """Some fMRI stimuli could not be read; the design would have holes."""
     pass
 

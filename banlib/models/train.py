@@ -38,13 +38,14 @@ from ..config import CROP_FRAMES, GENRES, TRAIN_THREADS, rng
 from ..data.audio import gtzan_files, gtzan_filtered_split, read_many
 from ..data.stimuli import stimulus_clips
 from ..data.dataset import DataSource
+from ..errors import BanlibError
 from ..files import content_md5, replacing
 from ..data.design import clip_table
 from ..features.spectral import log_mel
 from .ban import build_model
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(BanlibError, RuntimeError):
     """A checkpoint or resume state that cannot be used (unreadable, or written for another configuration)."""
 
 

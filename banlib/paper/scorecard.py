@@ -5,21 +5,28 @@ A claim whose value is missing (a chapter not run, or data that cannot answer it
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
+from ..files import is_in_progress, read_results
 from .claims import CLAIMS
 from .verdicts import VERDICTS
 
 
 def load_results(results_dir: str | Path) -> dict[str, dict]:
     """``{notebook: values}`` for every results JSON in ``results_dir``, plus ``_data`` (its data label)
-    and ``_commit`` (its code commit)."""
+    and ``_commit`` (its code commit).
+
+    Each file is read by the one strict reader (:func:`banlib.files.read_results`): NaN, infinity, ``1e999`` or a
+    key twice is an error naming the file, and so is a file whose notebook did not run to its end (no completion
+    marker), never skipped. The one file left out is the results file this process is writing now (the
+    scorecard's own, while its notebook runs: :func:`banlib.files.is_in_progress`)."""
     out = {}
     for path in sorted(Path(results_dir).glob("[0-9][0-9]_*.json")):
-        d = json.loads(path.read_text())
+        if is_in_progress(path):
+            continue
+        d = read_results(path)
         out[d["notebook"]] = d["values"] | {"_data": d.get("data"), "_commit": d.get("git_commit")}
     return out
 

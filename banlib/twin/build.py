@@ -17,7 +17,6 @@ run never leaves a folder that looks finished. The same seed gives byte-identica
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -30,10 +29,12 @@ from tqdm.auto import tqdm
 from .. import __version__, tools
 from ..data.stimuli import stimulus_clips
 from ..config import (CLIP_SECONDS, GENRES, N_TEST_RUNS, N_TRAINING_RUNS, REAL_N_VOXELS, SAMPLE_RATE,
-                      SUBJECTS, TEST_REPEATS, TR, get_profile, rng)
+                      SUBJECTS, TEST_REPEATS, TR, check_seed, get_profile, rng)
 from ..data.dataset import DataError, DataSource
 from ..data.design import clip_grid, clip_table
+from ..data.fetch import remove_tree
 from ..features.spectral import frames_to_trs, log_mel
+from ..paths import check_out, check_removable, output_lock, stamp
 from . import brain, music, raw
 from .stimfiles import write_stimulus_files
 
@@ -280,21 +281,76 @@ def _datalad(args, cwd: Path) -> None:
     subprocess.run(["datalad", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True)
 
 
+def twin_state(out: str | Path, profile: str, seed: int, force: bool = False) -> str:
+    """What :func:`make_twin` may do with ``out``, checked before any work: ``"keep"`` (the complete twin of this
+    profile and seed is there), ``"new"`` (nothing there, or an empty folder) or ``"replace"`` (a folder
+    banlib twin made, with ``force``).
+
+    Raises
+    ------
+    banlib.paths.NotOurs
+        for a file, or a non-empty folder banlib twin did not make (never deleted).
+    DataError
+        for a twin of another profile, seed or generator format, or an incomplete one, without ``force``.
+    """
+    out = Path(out)
+    if check_out(out, "twin", reuse=True) == "new":
+        return "new"
+    manifest = out / "derivative" / "twin_truth" / "twin.json"
+    try:
+        info = json.loads(manifest.read_text()) if manifest.is_file() else None
+    except ValueError:
+        info = {"format": "unreadable"}                   # a damaged manifest: not this generator's twin
+    if force:
+        return "replace"
+    if info is None:
+        raise DataError(file=out, what="a twin folder banlib started but did not finish (no twin.json)",
+                        fix="pass --force to generate it again")
+    if info.get("format") != TWIN_FORMAT:
+        raise DataError(file=out, what=f"a twin from another version of the generator (format {info.get('format')}, "
+                                       f"this banlib writes format {TWIN_FORMAT}); its numbers are not comparable",
+                        fix="pass --force to replace it with the current twin (banlib twin --force)")
+    if (info.get("profile"), info.get("seed")) != (profile, seed):
+        raise DataError(file=out, what=f"holds the twin of profile {info.get('profile')}, seed {info.get('seed')}, "
+                                       f"not of profile {profile}, seed {seed}",
+                        fix="give another --out, or pass --force to replace it")
+    return "keep"
+
+
 def make_twin(out: str | Path, profile: str = "quick", seed: int = 0, subjects=SUBJECTS,
-              datalad: bool = True, workers: int = 2) -> Path:
-    """Generate the twin at ``out``; returns the path. Existing complete twins are kept."""
+              datalad: bool = True, workers: int = 2, force: bool = False) -> Path:
+    """Generate the twin at ``out``; returns the path. An existing complete twin of this profile and seed is kept
+    (``force``: generated again).
+
+    ``out`` is checked before any work (:func:`twin_state`): banlib replaces only a folder banlib twin made; a
+    file or a foreign folder there is an error. ``out`` is locked (:func:`banlib.paths.output_lock`) while it is
+    checked and generated: a second run into it, or a run that would read it meanwhile, fails at once, naming this
+    one. (A twin replaced with ``force`` under a book that is already reading it is not guarded.)"""
     out = Path(out)
     prof = get_profile(profile)
-    stamp = out / "derivative" / "twin_truth" / "twin.json"
-    if stamp.exists():
-        found = json.loads(stamp.read_text()).get("format")
-        if found != TWIN_FORMAT:
-            raise DataError(f"{out}: a twin from another version of the generator (format {found}, this banlib "
-                            f"writes format {TWIN_FORMAT}); its numbers are not comparable. Delete it "
-                            f"(rm -rf {out}) and run again to generate the current twin.")
-        return out
-    tmp = out.with_name(out.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
+    check_seed(seed)
+    twin_state(out, profile, seed, force)               # a file, a foreign folder, another seed: before the lock
+    # the lock is taken to keep a twin too: a twin another run is generating (or replacing) is not read meanwhile
+    with output_lock(out, f"banlib twin --out {out} --profile {profile} --seed {seed}"):
+        state = twin_state(out, profile, seed, force)     # again: another run may have finished it meanwhile
+        if state == "keep":
+            return out
+        tmp = out.with_name(out.name + ".partial")
+        check_removable(tmp, "twin", fix=f"move it away, or delete it yourself (rm -rf {tmp})")
+        remove_tree(tmp)
+        tmp.mkdir(parents=True)
+        stamp(tmp, "twin")
+        _generate(tmp, profile, prof, seed, subjects, datalad, workers)
+        if state == "replace":
+            remove_tree(out)
+        elif out.exists():
+            out.rmdir()                                   # "new": absent or an empty folder
+        tmp.rename(out)
+    return out
+
+
+def _generate(tmp: Path, profile: str, prof, seed: int, subjects, datalad: bool, workers: int) -> None:
+    """Write every file of the twin into ``tmp`` (see the module docstring)."""
     t0 = time.time()
     design = make_design(seed)
     for sub in subjects:
@@ -358,8 +414,4 @@ def make_twin(out: str | Path, profile: str = "quick", seed: int = 0, subjects=S
     if datalad:
         _datalad(["create", "--force", "-c", "text2git", "."], tmp)
         _datalad(["save", "-m", f"banlib twin: profile {profile}, seed {seed}"], tmp)
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.rename(out)
-    print(f"twin written to {out} in {time.time() - t0:.0f} s")
-    return out
+    print(f"twin written to {tmp.with_name(tmp.name.removesuffix('.partial'))} in {time.time() - t0:.0f} s")

@@ -31,11 +31,12 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__, tools
-from ..config import OPENNEURO_VERSION, ZENODO_RECORD
+from ..config import OPENNEURO_VERSION, ZENODO_RECORD, check_seed
 from ..data.audio import gtzan_files
 from ..data.dataset import RESPONSE_KINDS, DataSource
 from ..data.fetch import remove_tree
 from ..data.stimuli import STIMULUS_FILES
+from ..paths import check_out, check_removable, output_lock, stamp
 
 #: The raw files of ds003720 v1.0.1 with their sizes and MD5E keys, as a real clone lists them
 #: (the .nii rows of shared/ds003720-metadata/annexed-files.tsv, shipped with banlib).
@@ -170,33 +171,50 @@ def fetch_commands(base: str, dest: str, sha256: str) -> list[str]:
             f"banlib fetch gtzan --dest {dest} --url {base}/kaggle/archive.zip --sha256 {sha256}"]
 
 
-def write_mirror(out: str | Path, profile: str = "quick", seed: int = 0, data_dir: str | Path = "data") -> Path:
+def write_mirror(out: str | Path, profile: str = "quick", seed: int = 0, data_dir: str | Path = "data",
+                 force: bool = False) -> Path:
     """Write the mirror of the twin (``profile``, ``seed``; made under ``data_dir`` if missing) to ``out``.
 
-    Written to ``<out>.partial`` and renamed when complete. Returns ``out``.
+    ``out`` is checked before any work: absent or an empty folder, or (with ``force``) a mirror banlib wrote, which
+    is replaced; a file or any other folder is an error (:func:`banlib.paths.check_out`). Written to
+    ``<out>.partial`` (stamped as banlib's) and renamed when complete, with ``out`` locked meanwhile. Returns
+    ``out``.
     """
     from . import open_or_make
 
-    twin = open_or_make("twin", data_dir, profile, seed)
     out = Path(out).absolute()
-    tmp = out.with_name(out.name + ".partial")
-    remove_tree(tmp)
-    tmp.mkdir(parents=True)
-    write_openneuro(tmp / "ds003720", twin)
-    write_record(tmp / "zenodo", twin)
-    sha = write_kaggle_zip(tmp / "kaggle" / "archive.zip", twin)
-    index = {"made_by": f"banlib {__version__} mirror",
-             "twin": {"profile": profile, "seed": seed, "fingerprint": twin_fingerprint(twin)},
-             "openneuro": "ds003720", "openneuro_version": OPENNEURO_VERSION, "derivatives": RECORD_JSON,
-             "gtzan": "kaggle/archive.zip", "gtzan_sha256": sha}
-    (tmp / "index.json").write_text(json.dumps(index, indent=2) + "\n")
-    cmds = "\n".join(fetch_commands("http://127.0.0.1:8000", "data-mirror", sha))
-    (tmp / "README.md").write_text(
-        "# Offline mirror of the real delivery (made by `banlib mirror` from the synthetic twin)\n\n"
-        f"Serve it and fetch from it:\n\n    python -m http.server 8000 --bind 127.0.0.1 --directory {out}\n"
-        + "".join(f"    {c}\n" for c in cmds.splitlines())
-        + "\nNot real data: no voxel table, no listener choices, no planted truth.\n")
-    remove_tree(out)
-    tmp.rename(out)
+    check_seed(seed)
+    check_out(out, "mirror", force=force)
+    with output_lock(out, f"banlib mirror --out {out}"):
+        state = check_out(out, "mirror", force=force)
+        twin = open_or_make("twin", data_dir, profile, seed)
+        tmp = out.with_name(out.name + ".partial")
+        check_removable(tmp, "mirror", fix=f"move it away, or delete it yourself (rm -rf {tmp})")
+        remove_tree(tmp)
+        tmp.mkdir(parents=True)
+        stamp(tmp, "mirror")
+        write_openneuro(tmp / "ds003720", twin)
+        write_record(tmp / "zenodo", twin)
+        sha = write_kaggle_zip(tmp / "kaggle" / "archive.zip", twin)
+        index = {"made_by": f"banlib {__version__} mirror",
+                 "twin": {"profile": profile, "seed": seed, "fingerprint": twin_fingerprint(twin)},
+                 "openneuro": "ds003720", "openneuro_version": OPENNEURO_VERSION, "derivatives": RECORD_JSON,
+                 "gtzan": "kaggle/archive.zip", "gtzan_sha256": sha}
+        (tmp / "index.json").write_text(json.dumps(index, indent=2) + "\n")
+        cmds = "\n".join(fetch_commands("http://127.0.0.1:8000", "data-mirror", sha))
+        (tmp / "README.md").write_text(
+            "# Offline mirror of the real delivery (made by `banlib mirror` from the synthetic twin)\n\n"
+            "Serve it on this machine only (127.0.0.1) and fetch from it:\n\n"
+            f"    python -m http.server 8000 --bind 127.0.0.1 --directory {out}\n"
+            + "".join(f"    {c}\n" for c in cmds.splitlines())
+            + "\nA mirror on 127.0.0.1 is a private address that git-annex refuses by default; `banlib fetch` allows "
+              "that one address in each dataset it fetches from it (annex.security.allowed-ip-addresses), so a "
+              "dropped file can be fetched again with `datalad get`.\n"
+            + "\nNot real data: no voxel table, no listener choices, no planted truth.\n")
+        if state == "replace":
+            remove_tree(out)
+        elif out.exists():
+            out.rmdir()
+        tmp.rename(out)
     print(f"mirror written to {out}\n" + cmds.replace("data-mirror", "DATA_DIR"))
     return out

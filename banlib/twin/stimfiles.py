@@ -79,7 +79,7 @@ def write_stimulus_files(folder: Path, source: DataSource, clips: pd.DataFrame, 
         start[g] = [int(round(start_of[(genre, t)] * SAMPLE_RATE)) + 1 for t in raw]
     paths = [source.audio_path(g, t) for g, t in zip(clips.genre, clips.track)]
     waves = read_many(paths)
-    rms = np.mean([rms_of(cut_clip(waves[p], s, s + CLIP_SECONDS)) for p, s in zip(paths, clips.start) if p in waves])
+    rms = np.mean([rms_of(cut_clip(waves[p], s, s + CLIP_SECONDS, name=p)) for p, s in zip(paths, clips.start) if p in waves])
     values = {"ChosenSongs_raw.mat": chosen, "WithinGenre_Order.mat": within, "StartData_raw.mat": start,
               "EndData_raw.mat": start + n - 1, "Mean_RMS.mat": np.array([[rms * INT16_SCALE]]),
               "AcrossGenre_Order_Trn.mat": across_trn, "AcrossGenre_Order_Test.mat": across_test}
