@@ -80,11 +80,13 @@ def confusion_similarity(matrices: dict[str, np.ndarray]) -> pd.Series:
 
 def listener_values(choices: dict[str, pd.DataFrame]) -> dict:
     """The listeners' accuracy per genre and the confusion cells Fig. 4 names, from the pooled choices (so that
-    the paper's Fig. 4 percentages can be read against choices as well as against brain decoding)."""
+    the paper's Fig. 4 percentages can be read against choices as well as against brain decoding), and the trials
+    per genre behind them (``listener_trials_per_genre``)."""
     if not choices:
         return {}
     conf = choice_confusion(choices.values())
-    out = {"listener_accuracy_per_genre": {g: float(conf[i, i]) for i, g in enumerate(GENRES)}}
+    out = {"listener_accuracy_per_genre": {g: float(conf[i, i]) for i, g in enumerate(GENRES)},
+           "listener_trials_per_genre": {g: int(n) for g, n in zip(GENRES, trials_per_genre(choices))}}
     for a, b in (("reggae", "rock"), ("rock", "country")):
         out[f"listener_confusion_{a}_as_{b}"] = float(conf[GENRES.index(a), GENRES.index(b)])
     return out

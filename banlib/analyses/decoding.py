@@ -219,8 +219,15 @@ OFF_DIAGONAL_UNDEFINED = ("rho over the off-diagonal cells is undefined (null) f
 PAPER_CONFUSION_CELLS = (("reggae", "rock"), ("rock", "country"))   # named in Section V-E
 
 
+def trials_per_genre(decoded: dict[str, Decoded]) -> dict[str, int]:
+    """Test clips per true genre over all subjects (the trials behind each mean proportion): ``{genre: count}``."""
+    counts = np.bincount(np.concatenate([d.true for d in decoded.values()]), minlength=len(GENRES))
+    return {g: int(n) for g, n in zip(GENRES, counts)}
+
+
 def decoding_values(decoded: dict[str, Decoded]) -> dict:
-    """The chapter's results: accuracy and confusion per subject, their means, the cells the paper names."""
+    """The chapter's results: accuracy and confusion per subject, their means, the cells the paper names, and the
+    test clips per genre behind the means (``brain_trials_per_genre``)."""
     out = {}
     for sub, d in decoded.items():
         out[f"brain_accuracy_{sub}"] = d.accuracy
@@ -228,6 +235,7 @@ def decoding_values(decoded: dict[str, Decoded]) -> dict:
     mean = mean_confusion(decoded)
     out["brain_accuracy_mean"] = float(np.mean([d.accuracy for d in decoded.values()]))
     out["brain_accuracy_per_genre_mean"] = per_genre_accuracy(decoded).loc["mean"].round(4).to_dict()
+    out["brain_trials_per_genre"] = trials_per_genre(decoded)
     for a, b in PAPER_CONFUSION_CELLS:
         out[f"brain_confusion_{a}_as_{b}"] = float(mean[GENRES.index(a), GENRES.index(b)])
     return out
@@ -274,3 +282,31 @@ def split_comparison(decoded: dict[str, Decoded], decoded_paper: dict[str, Decod
     table.loc["mean"] = table.mean()
     table["gain"] = table["pooled ROI (paper)"] - table["training-only ROI"]
     return table
+
+
+def network_patterns(activations: np.ndarray, clips) -> np.ndarray:
+    """One pattern per clip from a network area's per-TR activations (array of shape (n_clips, 10, F)): the mean
+    over the clip's TRs, array of shape (len(clips), F). A network has no haemodynamic lag, so no TR is shifted."""
+    return np.asarray(activations, np.float64)[np.asarray(clips)].mean(axis=1)
+
+
+def decode_network(pipe, name: str = "BAN", area: str = "T2T3", replicate: int = 0,
+                   decoder: GenreDecoder | None = None) -> dict:
+    """Genre decoded from a network's activity with the brain decoding's decoder (:class:`GenreDecoder`, C by
+    leave-one-run-out over the 12 training runs): trained on the 480 training clips' patterns of ``area``
+    (:func:`network_patterns`), tested on the 60 test clips. Returns ``accuracy``, ``n_clips``, ``chance``,
+    ``C``, the training ``seed`` and the row-normalised ``confusion`` (10 x 10 nested lists)."""
+    from ..config import network_seed
+
+    design = pipe.design()
+    acts = pipe.responses(name, replicate=replicate)["activations"][area]
+    train, test = np.nonzero(design.training_clips)[0], np.asarray(design.test_clips)
+    runs = design.clips.runs.to_numpy()
+    groups = np.array([runs[c][0] for c in train])          # the run a clip is first heard in (later: a lead repeat)
+    decoder = decoder or GenreDecoder()
+    decoder.fit(network_patterns(acts, train), design.genre[train], groups)
+    pred = decoder.predict(network_patterns(acts, test))
+    true = design.genre[test]
+    return {"accuracy": float((pred == true).mean()), "n_clips": int(len(test)), "chance": 1 / len(GENRES),
+            "C": decoder.C_, "seed": network_seed(pipe.seed, replicate), "network": name, "area": area,
+            "confusion": confusion_matrix(true, pred).round(4).tolist()}

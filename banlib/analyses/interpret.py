@@ -272,8 +272,13 @@ def gradcam_deletion_by_area(ex: Explained, clips, random_auc: pd.Series, areas)
     return pd.DataFrame(rows)
 
 
-def reading_table(ex: Explained, maps: dict[int, dict]) -> pd.DataFrame:
-    """The paper's reading per method: mean intensity rho and low-half share over the explained clips."""
+def reading_rows(ex: Explained, maps: dict[int, dict]) -> pd.DataFrame:
+    """The paper's reading per explained clip and method: ``clip method intensity_rho low_half_share``."""
     rows = [{"clip": ex.names[i], "method": meth, **intensity_and_frequency(ex.crops[i], m[meth])}
             for i, m in maps.items() for meth in METHODS]
-    return pd.DataFrame(rows).groupby("method")[["intensity_rho", "low_half_share"]].mean()
+    return pd.DataFrame(rows)
+
+
+def reading_table(ex: Explained, maps: dict[int, dict]) -> pd.DataFrame:
+    """The paper's reading per method: mean intensity rho and low-half share over the explained clips."""
+    return reading_rows(ex, maps).groupby("method")[["intensity_rho", "low_half_share"]].mean()
