@@ -30,7 +30,25 @@ def summary(build: Build) -> dict[str, list[str]]:
     params = sorted({", ".join(f"{k} {v}" for k, v in sorted((r.get("parameters") or {}).items()))
                      for r in build.results.values()} - {""})
     return {"data": build.data_labels, "data_versions": infos, "parameters": params,
-            "banlib": build.versions, "commits": build.commits, "chapters": list(build.results)}
+            "banlib": build.versions, "commits": build.commits, "chapters": list(build.results),
+            "scorecard": scorecard_line(build)}
+
+
+def scorecard_line(build: Build) -> str | None:
+    """What the build's scorecard counts, in words (None when chapter 07 did not run): on the twin, how many claims
+    are planted (calibration) and left out of the tally."""
+    card = (build.results.get("07_scorecard") or {}).get("values") or {}
+    if "scorecard_tallied" not in card:
+        return None
+    counts = {k.removeprefix("scorecard_").replace("_", " "): v for k, v in card.items()
+              if k.startswith("scorecard_") and k not in ("scorecard_tallied", "scorecard_planted")
+              and isinstance(v, int)}
+    tally = ", ".join(f"{n} {v.replace(' twin', ' (twin)')}" for v, n in counts.items())
+    if card.get("scorecard_planted"):
+        return (f"{card['scorecard_tallied']} claims counted ({tally}); {card['scorecard_planted']} claims are planted "
+                f"by the twin's generator and read *planted (calibration)*, outside the tally. *Replicated* and *not "
+                f"replicated* appear only on real data")
+    return f"{card['scorecard_tallied']} claims counted ({tally})"
 
 
 def build_box(out: str | Path, publishing: Publishing | None = None) -> str:
@@ -56,6 +74,8 @@ def build_box(out: str | Path, publishing: Publishing | None = None) -> str:
         item("banlib", facts["banlib"])
         item("Commit", facts["commits"], code=True)
         item("Chapters run", [f"{len(facts['chapters'])} ({', '.join(facts['chapters'])})"])
+        if facts["scorecard"]:
+            item("Scorecard", [facts["scorecard"] + " ({doc}`notebooks/07_scorecard`)"])
         lines.append("- **Numbers**: every value is in `results/<chapter>.json`, published beside these pages"
                      + (f" ([`results/07_scorecard.json`]({pub.permalink('results/07_scorecard.json')}))"
                         if pub.site_url and "07_scorecard" in facts["chapters"] else "")
