@@ -16,10 +16,11 @@ SHOWN = ["id", "section", "claim", "paper", "ours", "criterion", "verdict", "not
 
 
 def styled(card, columns=SHOWN, verdict: str = "verdict"):
-    """A scorecard table as a Styler: the ``verdict`` column coloured, no index (``columns`` shown, in order)."""
+    """A scorecard table as a Styler: the ``verdict`` column coloured, no index, every cell HTML-escaped (notes hold
+    ``p(<)``) (``columns`` shown, in order)."""
     shown = card[[c for c in columns if c in card]].astype({c: str for c in ("paper", "ours", "criterion")
                                                               if c in card})
-    return shown.style.map(lambda v: COLOURS.get(v, ""), subset=[verdict]).hide(axis="index")
+    return shown.style.map(lambda v: COLOURS.get(v, ""), subset=[verdict]).hide(axis="index").format(escape="html")
 
 
 def tally(counts: dict):
