@@ -1,6 +1,8 @@
 """The scorecard's tables (verdicts coloured) and its tally."""
 from __future__ import annotations
 
+import html
+
 from ..paper.verdicts import (AGREES_TWIN, CONSISTENT, DISAGREES_TWIN, INCONCLUSIVE, INCONCLUSIVE_TWIN, INCONSISTENT,
                               NOT_REPLICATED, NOT_TESTABLE, PLANTED, READING_DEPENDENT, READING_DEPENDENT_TWIN,
                               REPLICATED)
@@ -16,11 +18,14 @@ SHOWN = ["id", "section", "claim", "paper", "ours", "criterion", "verdict", "not
 
 
 def styled(card, columns=SHOWN, verdict: str = "verdict"):
-    """A scorecard table as a Styler: the ``verdict`` column coloured, no index, every cell HTML-escaped (notes hold
-    ``p(<)``) (``columns`` shown, in order)."""
+    """A scorecard table as a Styler for the HTML page: the ``verdict`` column coloured, no index, text cells
+    HTML-escaped (notes hold ``p(<)``; the book's table caption sets its own cell format, so the text is escaped
+    here) (``columns`` shown, in order)."""
     shown = card[[c for c in columns if c in card]].astype({c: str for c in ("paper", "ours", "criterion")
                                                               if c in card})
-    return shown.style.map(lambda v: COLOURS.get(v, ""), subset=[verdict]).hide(axis="index").format(escape="html")
+    shown = shown.assign(**{c: shown[c].map(lambda v: html.escape(v) if isinstance(v, str) else v)
+                            for c in shown if c != verdict})
+    return shown.style.map(lambda v: COLOURS.get(v, ""), subset=[verdict]).hide(axis="index")
 
 
 def tally(counts: dict):
