@@ -96,6 +96,7 @@ def test_the_brain_decoder_decodes_a_networks_activity(quick_twin, tmp_path):
     import numpy as np
 
     from banlib.analyses.decoding import decode_network
+    from banlib.analyses.decoding import network_sentence as decoding_network_sentence
     from banlib.data.design import subject_design
 
     design = subject_design(quick_twin, "sub-001")
@@ -113,4 +114,5 @@ def test_the_brain_decoder_decodes_a_networks_activity(quick_twin, tmp_path):
 
     out = decode_network(Pipe())
     assert out["n_clips"] == 60 and out["chance"] == 0.1 and out["accuracy"] > 0.9
+    assert "BAN's T2T3 activity" in decoding_network_sentence(out, 0.5) and "its own read-out: 0.50" in decoding_network_sentence(out, 0.5)
     assert np.asarray(out["confusion"]).shape == (10, 10)

@@ -18,6 +18,11 @@ def test_the_set_names_the_constant_behind_each_planted_claim():
     assert set(p) <= {c.id for c in CLAIMS}
 
 
+def test_the_chapter_names_the_favoured_genres_from_the_constant(monkeypatch):
+    monkeypatch.setattr(brain, "GENRE_BIAS", {"HS": ("blues",)})
+    assert planted.genre_bias_sentence().startswith("Planted on the twin: HS: blues.")
+
+
 def test_test_clip_counts_are_the_generators():
     counts = planted.test_clip_counts()
     assert (counts.sum(axis=1) == 6).all()

@@ -239,6 +239,7 @@ def test_a_twin_builds_planted_claims_never_read_replicated():
     counts = tally(card.reset_index(), twin=True)
     assert PLANTED not in counts and sum(counts.values()) == len(card) - len(planted)
     assert scorecard.n_planted(card) == len(planted)
+    assert scorecard.tally_shown(card.reset_index(), twin=True) == counts | {PLANTED: len(planted)}
     text = scorecard.tally_sentence(card.reset_index(), twin=True)
     assert f"**{len(planted)}**" in text and "not counted" in text
 

@@ -70,6 +70,8 @@ def test_genre_distinctness_names_the_lateral_sulcus():
     pooled, per_subject = t2.genre_distinctness({"s1": {"BAN": fit}}, masks, vox)
     assert set(pooled) == {"HG", "HS", "PT", "LSTG", "LS"} and pooled["LS"] > pooled["HG"]
     assert per_subject["s1"] == pooled
+    table = t2.distinctness_table(pooled, per_subject)
+    assert list(table.columns) == ["HS", "LSTG", "HG", "PT", "LS"] and list(table.index) == ["all subjects", "s1"]
 
 
 def test_model_ranking_follows_the_planted_truth(quick_twin):

@@ -316,6 +316,24 @@ def alignment_table(scores: dict, grid: pd.DataFrame, accuracies: pd.DataFrame, 
     return pd.DataFrame(rows).T
 
 
+def alignment(pipe, scores: dict, area: str = "T2T3") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The recurrence grid's networks scored (:func:`grid_cortical`) and every trained network's and grid
+    structure's accuracy beside its cortical score (:func:`alignment_table`): ``(grid rows, table)``."""
+    from . import networks
+
+    structures = networks.grid_structures(pipe.profile.name)
+    grid = grid_cortical(pipe, structures, area)
+    table = alignment_table(scores, grid, networks.seed_accuracies(pipe), networks.recurrence_grid_seeds(pipe, structures),
+                            area)
+    return grid, table
+
+
+def spread_sentence(pipe) -> str:
+    """Over how many training seeds and subjects the BAS table's spread is."""
+    return (f"Spread over {len(pipe.replicates)} training seeds × {len(pipe.subjects)} subjects; the per-area table "
+            "above is the first seed's.")
+
+
 def untrained(networks) -> tuple[str, ...]:
     """The untrained controls of ``networks`` (names understood by :meth:`Pipeline.network`)."""
     from .pipeline import UNTRAINED

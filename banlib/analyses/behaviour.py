@@ -43,6 +43,13 @@ def behaviour_values(choices: dict[str, pd.DataFrame]) -> dict:
     return out
 
 
+def recovery_sentence(rec: dict) -> str:
+    """:func:`planted_recovery`'s result in words (twin only)."""
+    return (f"Listeners' confusion against the planted one: mean absolute error **{rec['behaviour_recovery_mae']:.3f}** "
+            f"per cell (sampling alone gives about {rec['behaviour_recovery_expected_mae']:.3f}), "
+            f"largest {rec['behaviour_recovery_max_error']:.3f}.")
+
+
 def trials_per_genre(choices: dict[str, pd.DataFrame]) -> np.ndarray:
     """Trials per true genre pooled over listeners, int array of shape (10,)."""
     return np.bincount([GENRES.index(g) for c in choices.values() for g in c.genre], minlength=len(GENRES))

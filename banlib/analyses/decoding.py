@@ -268,11 +268,22 @@ def at_ceiling(decoded: dict[str, Decoded], level: float = 0.95) -> bool:
     return all(d.accuracy >= level for d in decoded.values())
 
 
+CEILING_SENTENCE = ("**Every subject is decoded at 95 % or better**: the matrices are (nearly) diagonal, so their agreement "
+                    "reflects accuracy, not shared confusions, and the off-diagonal rho is undefined.")
+
+
 def consistency_values(table: pd.DataFrame, ceiling: bool) -> dict:
     """The chapter's results on consistency: smallest rho, largest p, every pair, and the ceiling flag."""
     return {"brain_consistency_min_rho": float(table.rho.min()), "brain_consistency_max_p": float(table.p.max()),
             "brain_consistency_pairs": table.round(4).to_dict(orient="records"),
             "brain_decoding_at_ceiling": bool(ceiling)}
+
+
+def split_values(comparison: pd.DataFrame) -> dict:
+    """The mean accuracy with the pooled (paper) ROI and its gain over the training-only ROI, from
+    :func:`split_comparison`."""
+    return {"brain_accuracy_mean_paper_split": float(comparison.loc["mean", "pooled ROI (paper)"]),
+            "brain_accuracy_gain_paper_split": float(comparison.loc["mean", "gain"])}
 
 
 def split_comparison(decoded: dict[str, Decoded], decoded_paper: dict[str, Decoded]) -> pd.DataFrame:
@@ -310,3 +321,10 @@ def decode_network(pipe, name: str = "BAN", area: str = "T2T3", replicate: int =
     return {"accuracy": float((pred == true).mean()), "n_clips": int(len(test)), "chance": 1 / len(GENRES),
             "C": decoder.C_, "seed": network_seed(pipe.seed, replicate), "network": name, "area": area,
             "confusion": confusion_matrix(true, pred).round(4).tolist()}
+
+
+def network_sentence(decoded: dict, readout: float) -> str:
+    """:func:`decode_network`'s result in words, beside the network's own read-out accuracy ``readout``."""
+    return (f"Genre decoded from {decoded['network']}'s {decoded['area']} activity (first training seed): "
+            f"**{decoded['accuracy']:.2f}** of the {decoded['n_clips']} test clips (chance {decoded['chance']:.2f}); "
+            f"its own read-out: {readout:.2f}.")

@@ -219,6 +219,18 @@ def delay_averaged_weights(fits: dict, masks: dict, model: str = "BAN", delayer:
     return {sub: delayer.average_weights(by[model].model.coef_)[masks[sub]] for sub, by in fits.items()}
 
 
+def by_kind_values(by_kind: pd.DataFrame) -> dict:
+    """Twin only: :func:`by_planted_kind`'s table and the best model on genre and on acoustic voxels."""
+    return {"twin_table2_by_kind": by_kind.round(4).to_dict(), "twin_best_model_genre_voxels": by_kind.loc["genre"].idxmax(),
+            "twin_best_model_acoustic_voxels": by_kind.loc["acoustic"].idxmax()}
+
+
+def distinctness_table(pooled: dict, per_subject: dict) -> pd.DataFrame:
+    """:func:`genre_distinctness` as a table: rows ``all subjects`` and each subject, columns the labels."""
+    table = pd.DataFrame({"all subjects": pooled} | per_subject).T
+    return table[[k for k in DISTINCTNESS_LABELS if k in table]]
+
+
 def genre_weights(fits: dict, masks: dict, model: str = "BAN", delayer: Delayer = Delayer()) -> dict[str, np.ndarray]:
     """Per subject, the ``model``'s ridge weights of the ROI voxels averaged over delays and z-scored across
     the 10 genres within each voxel: ``{subject: array of shape (n_roi, 10)}`` (which genres a voxel favours, for the

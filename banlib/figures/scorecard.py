@@ -28,6 +28,14 @@ def styled(card, columns=SHOWN, verdict: str = "verdict"):
     return shown.style.map(lambda v: COLOURS.get(v, ""), subset=[verdict]).hide(axis="index")
 
 
+CHECK_COLUMNS = ["id", "section", "check", "paper", "ours", "criterion", "result", "note", "source"]
+
+
+def checks_styled(checks):
+    """The consistency checks as a Styler (the ``result`` column coloured)."""
+    return styled(checks, CHECK_COLUMNS, verdict="result")
+
+
 def tally(counts: dict):
     """Horizontal bars: claims per verdict (``counts``: ``{verdict: n}``, in the order shown)."""
     import matplotlib.pyplot as plt

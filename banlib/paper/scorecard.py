@@ -135,6 +135,11 @@ def tally_sentence(card: pd.DataFrame, twin: bool) -> str:
             f"replicated* appear only on real data.")
 
 
+def tally_shown(card: pd.DataFrame, twin: bool) -> dict[str, int]:
+    """The tally as the page's figure shows it: on the twin with the planted rows as one more bar."""
+    return tally(card, twin) | ({PLANTED: n_planted(card)} if twin else {})
+
+
 def planted_table(card: pd.DataFrame) -> pd.DataFrame | None:
     """The planted rows and the twin constant behind each (None when there are none)."""
     rows = card[card.verdict == PLANTED]

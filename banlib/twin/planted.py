@@ -75,6 +75,12 @@ def _maps(genre: str) -> str | None:
     return f"CUE ({music.CUE.genre} harmonica riff at {lo:.0f}-{hi:.0f} Hz, the {where} half of the mel bands)"
 
 
+def genre_bias_sentence() -> str:
+    """Which genres the twin favours in which label (:data:`brain.GENRE_BIAS`), for chapter 05."""
+    return ("Planted on the twin: " + "; ".join(f"{lab}: {', '.join(g)}" for lab, g in brain.GENRE_BIAS.items())
+            + ". Finding them here checks the pipeline, not the paper.")
+
+
 def why_planted(about: tuple) -> str | None:
     """The twin constant that sets the answer of a claim about ``about`` (a claim's ``about`` tuple), or None when
     nothing the generator plants decides it."""
