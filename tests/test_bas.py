@@ -53,7 +53,9 @@ def test_control_table_sets_each_network_beside_its_untrained_control():
         cort = pd.DataFrame([{"network": n, "subject": s, "area": a, "median_r": r[n] + (a == "A1")}
                              for n in names for s in ("sub-001", "sub-002") for a in ("A1", "T2T3")])
         beh = pd.DataFrame([{"network": n, "subject": s, "macro_f1": f1[n]} for n in names for s in ("sub-001", "sub-002")])
-        return {"cortical": cort, "behavioural": beh}
+        bas = pd.DataFrame([{"network": n, "seed": 0, "subject": s, "cortical": r[n]} for n in names
+                            for s in ("sub-001", "sub-002")])
+        return {"cortical": cort, "behavioural": beh, "bas": bas}
 
     names = ("BAN", "feedforward")
     controls = untrained(names)
@@ -64,3 +66,26 @@ def test_control_table_sets_each_network_beside_its_untrained_control():
     assert table.loc["feedforward", "cortical T2T3 (untrained)"] == pytest.approx(0.15)
     values = control_values(scores(controls, dict(zip(controls, (0.1, 0.15))), dict(zip(controls, (0.1, float("nan"))))))
     assert values["untrained_cortical_BAN"] == pytest.approx(0.1) and "untrained_behavioural_feedforward" not in values
+    assert len(values["untrained_bas_table"]) == 4 and values["untrained_bas_table"][0]["network"] == "BAN (untrained)"
+
+
+def test_readings_of_the_bas_and_the_alignment_table():
+    import numpy as np
+
+    from banlib.analyses.bas import AREA_REGIONS, alignment_table, bas_readings_table, matched_cortical
+
+    assert set(AREA_REGIONS) == {"A1", "Belt", "PB", "T2T3"} and AREA_REGIONS["T2T3"] == ("STG/STS/MTG (rest)",)
+    assert np.isnan(matched_cortical({}, None, None, None))                  # no voxel labels: no matched reading
+    rows = [{"network": n, "seed": s, "subject": sub, "cortical": c, "bas": c, "bas_without_structure": c,
+             "cortical_matched": c, "bas_matched": c, "cortical_pooled": c, "bas_pooled": c}
+            for n, c in (("BAN", 0.3), ("feedforward", 0.2)) for s in (0, 1000) for sub in ("a", "b")]
+    scores = {"bas": pd.DataFrame(rows)}
+    assert bas_readings_table(scores).loc["BAN", ("bas_matched", "mean")] == pytest.approx(0.3)
+    accuracies = pd.DataFrame([{"network": n, "seed": s, "held-out accuracy": a} for n, a in (("BAN", 0.8),
+                               ("feedforward", 0.6)) for s in (0, 1000)])
+    grid = pd.DataFrame([{"structure": "1/1/1", "seed": s, "subject": "a", "cortical": 0.1} for s in (0, 1000)])
+    grid_acc = pd.DataFrame({0: {"1/1/1": 0.5, "2/2/4": 0.8}, 1000: {"1/1/1": 0.7, "2/2/4": 0.8}})
+    table = alignment_table(scores, grid, accuracies, grid_acc)
+    assert list(table.index) == ["BAN", "feedforward", "grid 1/1/1"]
+    assert table.loc["grid 1/1/1", "held-out accuracy"] == pytest.approx(0.6)
+    assert table.loc["feedforward", "cortical T2T3"] == pytest.approx(0.2)

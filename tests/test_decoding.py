@@ -75,3 +75,44 @@ def test_twin_choices_recover_the_planted_confusion(quick_twin):
     g = np.random.default_rng(0)
     shuffled = [t.assign(choice=g.permutation(t.choice.to_numpy())) for t in tables]
     assert np.abs(choice_confusion(shuffled) - planted).mean() > 3 * expected
+
+
+def test_trials_per_genre_and_network_patterns():
+    import numpy as np
+
+    from banlib.analyses.decoding import Decoded, network_patterns, trials_per_genre
+
+    d = [Decoded(s, np.repeat(np.arange(10), 6), np.zeros(60, int), np.arange(60), np.eye(10), None) for s in "ab"]
+    counts = trials_per_genre(dict(zip("ab", d)))
+    assert counts["blues"] == 12 and sum(counts.values()) == 120
+    acts = np.arange(4 * 10 * 2, dtype=float).reshape(4, 10, 2)
+    out = network_patterns(acts, [1, 3])
+    assert out.shape == (2, 2) and np.allclose(out[0], acts[1].mean(axis=0))
+
+
+def test_the_brain_decoder_decodes_a_networks_activity(quick_twin, tmp_path):
+    """decode_network on a stand-in pipeline whose 'network' activity is the clip's genre plus noise: the brain
+    decoding's decoder, trained on the 480 training clips, names the test clips' genre."""
+    import numpy as np
+
+    from banlib.analyses.decoding import decode_network
+    from banlib.analyses.decoding import network_sentence as decoding_network_sentence
+    from banlib.data.design import subject_design
+
+    design = subject_design(quick_twin, "sub-001")
+    g = np.random.default_rng(0)
+    acts = np.eye(10)[design.genre][:, None, :].repeat(10, axis=1) + 0.3 * g.normal(size=(len(design.clips), 10, 10))
+
+    class Pipe:
+        seed = 0
+
+        def design(self, subject=None):
+            return design
+
+        def responses(self, name, replicate=0):
+            return {"activations": {"T2T3": acts}}
+
+    out = decode_network(Pipe())
+    assert out["n_clips"] == 60 and out["chance"] == 0.1 and out["accuracy"] > 0.9
+    assert "BAN's T2T3 activity" in decoding_network_sentence(out, 0.5) and "its own read-out: 0.50" in decoding_network_sentence(out, 0.5)
+    assert np.asarray(out["confusion"]).shape == (10, 10)

@@ -85,3 +85,17 @@ def test_figure_citations_read_older_index_entries(tmp_path):
     (tmp_path / "index.json").write_text(json.dumps({"fig_old": old}))
     (row,) = figure_citations(tmp_path, Publishing())
     assert "(banlib 0.0.9 @ abc); data: synthetic twin (profile quick, seed 0);" in row["citation"]
+
+
+def test_scorecard_table_escapes_its_text_and_colours_every_verdict():
+    import pandas as pd
+
+    from banlib.figures import scorecard as figs
+    from banlib.paper.verdicts import VERDICTS
+
+    card = pd.DataFrame([{"id": "a", "verdict": v, "note": "p(<) 0.02 & more"} for v in VERDICTS])
+    page = figs.styled(card).to_html()
+    assert "p(&lt;) 0.02 &amp; more" in page and "p(<)" not in page
+    assert all(v in figs.COLOURS for v in VERDICTS)
+    fig = figs.tally({"agrees (twin)": 2, "planted (calibration)": 56})
+    assert len(fig.axes[0].patches) == 2

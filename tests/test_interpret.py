@@ -85,3 +85,15 @@ def test_patches_and_mel_frequencies():
     fb = torchaudio.functional.melscale_fbanks(513, 0.0, 11_025.0, 64, 22_050).numpy()    # (freqs, mels)
     peaks = np.linspace(0, 11_025, 513)[fb.argmax(axis=0)]
     assert np.abs(peaks - f).max() < 25.0           # within one FFT bin (21.5 Hz)
+
+
+def test_reading_rows_one_per_clip_and_method():
+    from banlib.analyses.interpret import Explained, reading_rows, reading_table
+
+    g = np.random.default_rng(3)
+    crops = [g.normal(size=(64, 128)) for _ in range(2)]
+    ex = Explained(None, ["blues.00001", "blues.00002"], np.zeros(2, int), np.zeros(2, int), np.zeros((2, 10)), crops)
+    maps = {i: {m: crops[i] + (j + 1) * g.normal(size=(64, 128)) for j, m in enumerate(METHODS)} for i in range(2)}
+    rows = reading_rows(ex, maps)
+    assert len(rows) == 2 * len(METHODS) and set(rows.columns) == {"clip", "method", "intensity_rho", "low_half_share"}
+    assert np.allclose(reading_table(ex, maps).loc[METHODS[0]], rows[rows.method == METHODS[0]].mean(numeric_only=True))

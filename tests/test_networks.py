@@ -53,5 +53,6 @@ def test_grid_over_seeds_gives_mean_and_sd(pipe):
     assert values["recurrence_grid"]["2/2/4"] == pytest.approx(0.82)
     assert values["recurrence_grid_sd"]["1/1/1"] == pytest.approx(0.02)
     assert values["recurrence_grid_seeds"] == 3 and values["recurrence_grid_widths"] == [16, 32, 64, 128]
+    assert values["recurrence_grid_per_seed"]["1/1/1"] == pytest.approx({"0": 0.7, "1000": 0.72, "2000": 0.74})
     one = networks.grid_values(per_seed[[0]], pipe.grid_widths)
     assert "recurrence_grid_sd" not in one and np.isfinite(list(one["recurrence_grid"].values())).all()

@@ -59,11 +59,15 @@ def test_a_saved_roi_from_other_data_is_selected_again(tmp_path, monkeypatch):
 def test_network_responses_are_cached_per_network(quick_twin, tmp_path, monkeypatch):
     pipe = Pipeline(quick_twin, "quick", 0, tmp_path)
     calls = []
-    monkeypatch.setattr(pipe, "_responses", lambda name, passes, replicate: calls.append((name, replicate)) or {})
-    assert pipe.responses("BAN") is pipe.responses("BAN") and calls == [("BAN", 0)]
+    monkeypatch.setattr(pipe, "_responses", lambda name, passes, replicate, widths=None:
+                        calls.append((name, replicate, widths)) or {})
+    assert pipe.responses("BAN") is pipe.responses("BAN") and calls == [("BAN", 0, None)]
     pipe.responses("feedforward")
     pipe.responses("BAN", replicate=1)
-    assert calls == [("BAN", 0), ("feedforward", 0), ("BAN", 1)]
+    assert calls == [("BAN", 0, None), ("feedforward", 0, None), ("BAN", 1, None)]
+    pipe.grid_responses((1, 1, 1))                 # a grid network: its passes and the grid's widths
+    pipe.grid_responses((2, 2, 4))                 # the quick grid's 2/2/4 is the main BAN, already there
+    assert calls[3:] == [("BAN", 0, pipe.grid_widths)] and len(calls) == 4
 
 
 def test_grid_networks_are_trained_at_the_grid_widths_in_their_own_folders(tmp_path, monkeypatch):
@@ -157,7 +161,8 @@ def test_network_responses_are_kept_on_disk_for_the_next_pipeline_keyed_by_the_w
 
     def pipeline(weights):
         pipe = Pipeline(None, "quick", 0, tmp_path, device="cpu")
-        monkeypatch.setattr(pipe, "network", lambda name, passes=None, replicate=0: (nets[weights], [], (0.0, 1.0)))
+        monkeypatch.setattr(pipe, "network", lambda name, passes=None, widths=None, replicate=0:
+                            (nets[weights], [], (0.0, 1.0)))
         monkeypatch.setattr(pipe, "stimulus_spectrograms", lambda norm: specs)
         monkeypatch.setattr(pipe, "design", lambda subject=None: design)
         return pipe

@@ -56,6 +56,15 @@ def test_nothing_is_written_that_the_real_data_cannot_give(real_book):
     assert not [k for values in v.values() for k in values if k.startswith(("recovery_", "pipeline_recovery_"))]   # nothing was planted
 
 
+def test_every_claim_key_is_written_or_absent_for_a_declared_reason_on_the_real_route(real_book):
+    from test_scorecard import audit_book
+
+    from banlib.paper.verdicts import AGREES_TWIN, DISAGREES_TWIN, PLANTED
+
+    card = audit_book(real_book)
+    assert not card.verdict.isin([PLANTED, AGREES_TWIN, DISAGREES_TWIN]).any()      # no planted rows on real data
+
+
 def test_each_chapter_says_what_it_cannot_compute(real_book):
     said = {}
     for nb in book.notebooks():

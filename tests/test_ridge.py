@@ -143,3 +143,15 @@ def test_shapes_and_groups_are_checked():
         RidgeCVEncoder(ALPHAS).fit(X[:-1], Y, groups)
     with pytest.raises(ValueError, match="at least 2 groups"):
         RidgeCVEncoder(ALPHAS).fit(X, Y, np.zeros(len(X)))
+
+
+def test_pooled_r_is_one_correlation_over_every_row_and_target():
+    X, Y, groups = _problem(seed=3)
+    model = RidgeCVEncoder(ALPHAS).fit(X, Y, groups)
+    small = RidgeCVEncoder(ALPHAS, chunk=7).fit(X, Y, groups)                 # batches do not change it
+    r, pooled = model.scores(X, Y)
+    pred = model.predict(X).astype(np.float64).ravel()
+    assert np.allclose(r, model.score(X, Y))
+    assert pooled == pytest.approx(np.corrcoef(pred, np.asarray(Y, np.float64).ravel())[0, 1], abs=1e-9)
+    assert small.scores(X, Y)[1] == pytest.approx(pooled, abs=1e-9)
+    assert model.scores(X, np.zeros_like(Y))[1] == 0                          # undefined: 0, as per voxel

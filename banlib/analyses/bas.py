@@ -48,8 +48,16 @@ def brain_like_score(cortical: float, behavioural: float, structural: float = 1.
     return (structural * cortical + behavioural) / 2
 
 
+def area_components(activations: dict[str, np.ndarray], design, n_components: int = 50) -> dict[str, np.ndarray]:
+    """Each area's activations projected on their top principal components over the training clips
+    (:func:`banlib.encoding.voxelwise.pca_features`): ``{area: array of shape (n_clips, 10, k)}``. Every subject
+    hears the same clips, so one projection serves every subject (:func:`cortical_scores`' ``components``)."""
+    return {area: pca_features(feats, design.training_clips, n_components) for area, feats in activations.items()}
+
+
 def cortical_scores(activations: dict[str, np.ndarray], source, design, voxels,
-                    n_components: int = 50, alphas=DEFAULT_ALPHAS, ceiling: np.ndarray | None = None) -> pd.DataFrame:
+                    n_components: int = 50, alphas=DEFAULT_ALPHAS, ceiling: np.ndarray | None = None,
+                    components: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Score every area of a network for one subject (Eq. 4).
 
     Parameters
@@ -64,11 +72,15 @@ def cortical_scores(activations: dict[str, np.ndarray], source, design, voxels,
         PCA components kept per area (fitted on the training clips).
     ceiling : array of shape (n_voxels,), optional
         Noise ceiling of the voxels; computed from ``Resp_Test`` when not given.
+    components : dict of str to array of shape (n_clips, 10, k), optional
+        The areas' projections (:func:`area_components`) when already computed for this design's training clips;
+        computed here when not given.
 
     Returns
     -------
-    DataFrame, one row per area: ``median_r``, ``mean_r``, ``ceiling`` (median noise ceiling over the
-    voxels), ``normalised`` (median_r / ceiling), ``n_components`` and the per-voxel ``r`` array.
+    DataFrame, one row per area: ``median_r``, ``mean_r``, ``pooled_r`` (one r over every test row and voxel),
+    ``ceiling`` (median noise ceiling over the voxels), ``normalised`` (median_r / ceiling), ``n_components`` and
+    the per-voxel ``r`` array.
     """
     train = design.training_clips
     if ceiling is None:
@@ -77,10 +89,11 @@ def cortical_scores(activations: dict[str, np.ndarray], source, design, voxels,
     med_ceiling = float(np.median(ceiling))
     rows = []
     for area, feats in activations.items():
-        pcs = pca_features(feats, train, n_components)
+        pcs = components[area] if components is not None else pca_features(feats, train, n_components)
         res = fit_and_score(source, design, pcs, voxels, alphas=alphas)
         med = float(np.median(res.r))
         rows.append({"subject": design.subject, "area": area, "median_r": med, "mean_r": float(res.r.mean()),
+                     "pooled_r": float(res.pooled_r),
                      "ceiling": med_ceiling, "normalised": med / med_ceiling if med_ceiling > 0 else float("nan"),
                      "n_components": pcs.shape[-1], "r": res.r})
     return pd.DataFrame(rows)
@@ -105,6 +118,55 @@ def behavioural_score(choices: pd.DataFrame, predictions: dict[str, str]) -> flo
     return macro_f1(human, net)
 
 
+#: The book's matching of each area to cortical regions (:data:`banlib.data.atlas.REGIONS`), for the reading of
+#: Eq. 6 whose cortical term is the mean over matched area-region pairs: the core (A1) on Heschl's gyrus, the belt
+#: around it (Heschl's sulcus, planum temporale), the parabelt on the lateral STG, T2/T3 beyond it (the rest of
+#: the STG, the STS and the MTG).
+AREA_REGIONS = {"A1": ("HG",), "Belt": ("HS", "PT"), "PB": ("LSTG",), "T2T3": ("STG/STS/MTG (rest)",)}
+NO_MATCHED = ("the reading over matched area-region pairs is null without voxel labels (no coordinates), or where a "
+              "matched region has fewer than 5 reliable voxels in a subject")
+
+
+def region_voxels(pipe, subject: str, min_reliability: float = 0.1, min_voxels: int = 5):
+    """A subject's reliable voxels per region (split-half reliability of the 4 test repeats above
+    ``min_reliability``; regions with fewer than ``min_voxels`` left out): ``({region: bool array of shape (V,)},
+    reliability array of shape (V,))``, or None without voxel labels."""
+    from ..data.atlas import region
+
+    vox = pipe.voxel_table(subject)
+    if vox is None:
+        return None
+    reliability = split_half_reliability(np.asarray(load_responses(pipe.source, subject, "Test")))
+    names = region(vox.code.to_numpy())
+    masks = {}
+    for reg in dict.fromkeys(n for n in names if n):
+        sel = (names == reg) & (reliability > min_reliability)
+        if sel.sum() >= min_voxels:
+            masks[reg] = sel
+    return masks, reliability
+
+
+def matched_cortical(activations: dict[str, np.ndarray], source, design, regions,
+                     components: dict[str, np.ndarray] | None = None) -> float:
+    """The cortical term read as the mean over matched area-region pairs (:data:`AREA_REGIONS`): each area's
+    median r on its region's reliable voxels, averaged over the pairs; NaN when a pair's region is missing.
+
+    ``regions``: :func:`region_voxels` of the subject (None gives NaN); ``components``: :func:`area_components`."""
+    if regions is None:
+        return float("nan")
+    masks, reliability = regions
+    scores = []
+    for area, regs in AREA_REGIONS.items():
+        for reg in regs:
+            if reg not in masks:
+                return float("nan")
+            s = cortical_scores({area: activations[area]}, source, design, masks[reg],
+                                ceiling=noise_ceiling(reliability[masks[reg]]),
+                                components=None if components is None else {area: components[area]})
+            scores.append(float(s.median_r.iloc[0]))
+    return float(np.mean(scores))
+
+
 def score_networks(pipe, networks=("BAN", "feedforward", "CORnet-S passes"), bas_area: str = "T2T3",
                    progress: bool = True, replicates=None) -> dict[str, pd.DataFrame]:
     """Cortical metric per (network, subject, area), behavioural metric per (network, seed, subject)
@@ -114,6 +176,11 @@ def score_networks(pipe, networks=("BAN", "feedforward", "CORnet-S passes"), bas
     (the paper maps T2/T3); without behaviour files the behavioural metric and the BAS are NaN.
     ``replicates`` (default ``pipe.replicates``): the training seeds scored. The per-area table
     (``cortical``) is the first seed's; later seeds are scored on ``bas_area`` only, for the BAS rows.
+    Each BAS row also holds the readings of Eqs. 4 and 6 the methods chapter lists: ``bas`` (with the structural
+    factor), ``bas_without_structure``, ``bas_matched`` (the cortical term ``cortical_matched``, the mean over
+    matched area-region pairs, :func:`matched_cortical`; NaN without voxel labels) and ``bas_pooled`` (the
+    cortical term ``cortical_pooled``, Eq. 4 as one r over every test row and ROI voxel, with the structural
+    factor).
     """
     from tqdm.auto import tqdm
 
@@ -123,6 +190,7 @@ def score_networks(pipe, networks=("BAN", "feedforward", "CORnet-S passes"), bas
     subjects = pipe.subjects
     replicates = pipe.replicates if replicates is None else replicates
     listeners = {sub: human_choices(source, sub) for sub in subjects}
+    regions = {sub: region_voxels(pipe, sub) for sub in subjects}
     cortical, behaviour, overall, predictions = [], [], [], {}
     for replicate in tqdm(replicates, desc="training seeds", disable=not progress):
         seed = network_seed(pipe.seed, replicate)
@@ -132,8 +200,13 @@ def score_networks(pipe, networks=("BAN", "feedforward", "CORnet-S passes"), bas
             predictions.setdefault(name, out["predictions"])
             modules = network_modules(out["model"])
             structural = structural_similarity(modules)
+            needed = out["activations"] if any(r is not None for r in regions.values()) else acts
+            components = area_components(needed, pipe.design(subjects[0]))     # the same clips for every subject
             for sub in tqdm(subjects, desc=f"{name}: subjects", leave=False, disable=not progress):
-                scores = cortical_scores(acts, source, pipe.design(sub), pipe.roi_mask(sub))
+                design = pipe.design(sub)
+                same = np.array_equal(design.training_clips, pipe.design(subjects[0]).training_clips)
+                scores = cortical_scores(acts, source, design, pipe.roi_mask(sub),
+                                         components={a: components[a] for a in acts} if same else None)
                 scores.insert(0, "network", name)
                 if replicate == replicates[0]:
                     cortical.append(scores)
@@ -141,10 +214,14 @@ def score_networks(pipe, networks=("BAN", "feedforward", "CORnet-S passes"), bas
                 f1 = behavioural_score(choices, out["predictions"]) if choices is not None else float("nan")
                 behaviour.append({"network": name, "seed": seed, "subject": sub, "macro_f1": f1})
                 c = float(scores.set_index("area").loc[bas_area, "median_r"])
+                pooled = float(scores.set_index("area").loc[bas_area, "pooled_r"])
+                matched = matched_cortical(out["activations"], source, design, regions[sub], components if same else None)
                 overall.append({"network": name, "seed": seed, "subject": sub, "cortical": c, "behavioural": f1,
                                 "modules": modules, "structural": structural,
                                 "bas": brain_like_score(c, f1, structural),
-                                "bas_without_structure": brain_like_score(c, f1)})
+                                "bas_without_structure": brain_like_score(c, f1),
+                                "cortical_matched": matched, "bas_matched": brain_like_score(matched, f1),
+                                "cortical_pooled": pooled, "bas_pooled": brain_like_score(pooled, f1, structural)})
     return {"cortical": pd.concat(cortical, ignore_index=True), "behavioural": pd.DataFrame(behaviour),
             "bas": pd.DataFrame(overall), "predictions": predictions}
 
@@ -163,10 +240,15 @@ def best_areas(scores: dict) -> pd.Series:
 
 
 def bas_values(scores: dict) -> dict:
-    """The chapter's results on the cortical metric and the BAS (values keyed as in the results file)."""
+    """The chapter's results on the cortical metric and the BAS (values keyed as in the results file):
+    ``cortical_per_area`` (mean over subjects) and ``cortical_per_area_subjects`` (the rows, first training seed),
+    ``best_area``, the means per network and ``bas_table`` (one row per network, seed and subject, with every
+    reading of Eq. 6)."""
     cort = scores["cortical"]
     out = {"cortical_per_area": {f"{n}/{a}": float(v) for (n, a), v in
                                  cort.groupby(["network", "area"]).median_r.mean().items()},
+           "cortical_per_area_subjects": cort[["network", "subject", "area", "median_r"]].round(4).to_dict(
+               orient="records"),
            "best_area": best_areas(scores).to_dict(), "noise_ceiling_median": float(cort.ceiling.median())}
     bas = scores["bas"]
     for name, row in bas.groupby("network", sort=False)[["cortical", "behavioural", "bas"]].mean().iterrows():
@@ -177,6 +259,79 @@ def bas_values(scores: dict) -> dict:
             out[f"behavioural_{key}"] = float(row.behavioural)
     out["bas_table"] = bas.round(4).to_dict(orient="records")
     return out
+
+
+#: Why cells of the BAS results can be null.
+BAS_NULL_REASONS = {"bas_table": f"{NO_BEHAVIOUR}; {NO_MATCHED}", "untrained_bas_table": f"{NO_BEHAVIOUR}; {NO_MATCHED}",
+                    "grid_cortical": "a subject whose ROI is empty has no score"}
+
+
+def bas_readings_table(scores: dict) -> pd.DataFrame:
+    """Every reading of Eqs. 4 and 6 per network (mean and sd over training seeds and subjects): the BAS with the
+    structural factor, without it, with the cortical term over matched area-region pairs, and with the cortical
+    term as one pooled r (and those two terms)."""
+    cols = ["bas", "bas_without_structure", "cortical_matched", "bas_matched", "cortical_pooled", "bas_pooled"]
+    return scores["bas"].groupby("network", sort=False)[cols].agg(["mean", "std"])
+
+
+def grid_cortical(pipe, structures, bas_area: str = "T2T3", progress: bool = True) -> pd.DataFrame:
+    """The ``bas_area`` cortical score of every recurrence-grid network with ``structures`` (``(b, p, t)`` passes),
+    every training seed and subject, on the genre ROI: one row per (structure, seed, subject) with ``cortical``.
+    The grid's 2/2/4 at the profile's widths is the main BAN (scored by :func:`score_networks`) and is left out."""
+    from tqdm.auto import tqdm
+
+    rows = []
+    for passes in tqdm(structures, desc="grid cortical", disable=not progress):
+        if pipe._grid_args(passes)[1] is None:          # the main BAN
+            continue
+        for replicate in pipe.replicates:
+            acts = {bas_area: pipe.grid_responses(passes, replicate)["activations"][bas_area]}
+            first = pipe.design(pipe.subjects[0])
+            components = area_components(acts, first)
+            for sub in pipe.subjects:
+                design = pipe.design(sub)
+                same = np.array_equal(design.training_clips, first.training_clips)
+                s = cortical_scores(acts, pipe.source, design, pipe.roi_mask(sub), components=components if same else None)
+                rows.append({"structure": "/".join(map(str, passes)), "seed": network_seed(pipe.seed, replicate),
+                             "subject": sub, "cortical": float(s.median_r.iloc[0])})
+    return pd.DataFrame(rows, columns=["structure", "seed", "subject", "cortical"])
+
+
+def alignment_table(scores: dict, grid: pd.DataFrame, accuracies: pd.DataFrame, grid_accuracies: pd.DataFrame,
+                    area: str = "T2T3") -> pd.DataFrame:
+    """One row per trained network and per recurrence-grid structure (other than the main BAN): held-out accuracy
+    (mean over training seeds) and the ``area`` cortical score (mean over seeds and subjects).
+
+    ``scores``: :func:`score_networks`; ``grid``: :func:`grid_cortical`; ``accuracies``: rows ``network seed
+    held-out accuracy`` (:func:`banlib.analyses.networks.seed_accuracies`); ``grid_accuracies``: structures by seeds
+    (:func:`banlib.analyses.networks.recurrence_grid_seeds`)."""
+    rows = {}
+    bas = scores["bas"]
+    for name, cort in bas.groupby("network", sort=False).cortical:
+        acc = accuracies.loc[accuracies.network == name, "held-out accuracy"]
+        rows[name] = {"held-out accuracy": float(acc.mean()), f"cortical {area}": float(cort.mean())}
+    for structure, cort in grid.groupby("structure", sort=False).cortical:
+        rows[f"grid {structure}"] = {"held-out accuracy": float(grid_accuracies.loc[structure].mean()),
+                                     f"cortical {area}": float(cort.mean())}
+    return pd.DataFrame(rows).T
+
+
+def alignment(pipe, scores: dict, area: str = "T2T3") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The recurrence grid's networks scored (:func:`grid_cortical`) and every trained network's and grid
+    structure's accuracy beside its cortical score (:func:`alignment_table`): ``(grid rows, table)``."""
+    from . import networks
+
+    structures = networks.grid_structures(pipe.profile.name)
+    grid = grid_cortical(pipe, structures, area)
+    table = alignment_table(scores, grid, networks.seed_accuracies(pipe), networks.recurrence_grid_seeds(pipe, structures),
+                            area)
+    return grid, table
+
+
+def spread_sentence(pipe) -> str:
+    """Over how many training seeds and subjects the BAS table's spread is."""
+    return (f"Spread over {len(pipe.replicates)} training seeds × {len(pipe.subjects)} subjects; the per-area table "
+            "above is the first seed's.")
 
 
 def untrained(networks) -> tuple[str, ...]:
@@ -212,8 +367,8 @@ def control_table(scores: dict, controls: dict, area: str = "T2T3") -> pd.DataFr
 
 def control_values(controls: dict, area: str = "T2T3") -> dict:
     """The untrained controls' results, keyed ``untrained_cortical_<network>`` (the ``area`` score, mean over
-    subjects), ``untrained_behavioural_<network>`` (only with listeners' choices) and
-    ``untrained_cortical_per_area``."""
+    subjects), ``untrained_behavioural_<network>`` (only with listeners' choices), ``untrained_cortical_per_area``
+    and ``untrained_bas_table`` (the rows, as ``bas_table``)."""
     from .pipeline import UNTRAINED
 
     def key(name):
@@ -227,6 +382,7 @@ def control_values(controls: dict, area: str = "T2T3") -> dict:
     for name, v in controls["behavioural"].groupby("network", sort=False).macro_f1.mean().items():
         if np.isfinite(v):
             out[f"untrained_behavioural_{key(name)}"] = float(v)
+    out["untrained_bas_table"] = controls["bas"].round(4).to_dict(orient="records")
     return out
 
 

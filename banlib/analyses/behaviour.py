@@ -43,6 +43,13 @@ def behaviour_values(choices: dict[str, pd.DataFrame]) -> dict:
     return out
 
 
+def recovery_sentence(rec: dict) -> str:
+    """:func:`planted_recovery`'s result in words (twin only)."""
+    return (f"Listeners' confusion against the planted one: mean absolute error **{rec['behaviour_recovery_mae']:.3f}** "
+            f"per cell (sampling alone gives about {rec['behaviour_recovery_expected_mae']:.3f}), "
+            f"largest {rec['behaviour_recovery_max_error']:.3f}.")
+
+
 def trials_per_genre(choices: dict[str, pd.DataFrame]) -> np.ndarray:
     """Trials per true genre pooled over listeners, int array of shape (10,)."""
     return np.bincount([GENRES.index(g) for c in choices.values() for g in c.genre], minlength=len(GENRES))
@@ -80,11 +87,13 @@ def confusion_similarity(matrices: dict[str, np.ndarray]) -> pd.Series:
 
 def listener_values(choices: dict[str, pd.DataFrame]) -> dict:
     """The listeners' accuracy per genre and the confusion cells Fig. 4 names, from the pooled choices (so that
-    the paper's Fig. 4 percentages can be read against choices as well as against brain decoding)."""
+    the paper's Fig. 4 percentages can be read against choices as well as against brain decoding), and the trials
+    per genre behind them (``listener_trials_per_genre``)."""
     if not choices:
         return {}
     conf = choice_confusion(choices.values())
-    out = {"listener_accuracy_per_genre": {g: float(conf[i, i]) for i, g in enumerate(GENRES)}}
+    out = {"listener_accuracy_per_genre": {g: float(conf[i, i]) for i, g in enumerate(GENRES)},
+           "listener_trials_per_genre": {g: int(n) for g, n in zip(GENRES, trials_per_genre(choices))}}
     for a, b in (("reggae", "rock"), ("rock", "country")):
         out[f"listener_confusion_{a}_as_{b}"] = float(conf[GENRES.index(a), GENRES.index(b)])
     return out

@@ -219,8 +219,15 @@ OFF_DIAGONAL_UNDEFINED = ("rho over the off-diagonal cells is undefined (null) f
 PAPER_CONFUSION_CELLS = (("reggae", "rock"), ("rock", "country"))   # named in Section V-E
 
 
+def trials_per_genre(decoded: dict[str, Decoded]) -> dict[str, int]:
+    """Test clips per true genre over all subjects (the trials behind each mean proportion): ``{genre: count}``."""
+    counts = np.bincount(np.concatenate([d.true for d in decoded.values()]), minlength=len(GENRES))
+    return {g: int(n) for g, n in zip(GENRES, counts)}
+
+
 def decoding_values(decoded: dict[str, Decoded]) -> dict:
-    """The chapter's results: accuracy and confusion per subject, their means, the cells the paper names."""
+    """The chapter's results: accuracy and confusion per subject, their means, the cells the paper names, and the
+    test clips per genre behind the means (``brain_trials_per_genre``)."""
     out = {}
     for sub, d in decoded.items():
         out[f"brain_accuracy_{sub}"] = d.accuracy
@@ -228,6 +235,7 @@ def decoding_values(decoded: dict[str, Decoded]) -> dict:
     mean = mean_confusion(decoded)
     out["brain_accuracy_mean"] = float(np.mean([d.accuracy for d in decoded.values()]))
     out["brain_accuracy_per_genre_mean"] = per_genre_accuracy(decoded).loc["mean"].round(4).to_dict()
+    out["brain_trials_per_genre"] = trials_per_genre(decoded)
     for a, b in PAPER_CONFUSION_CELLS:
         out[f"brain_confusion_{a}_as_{b}"] = float(mean[GENRES.index(a), GENRES.index(b)])
     return out
@@ -260,11 +268,22 @@ def at_ceiling(decoded: dict[str, Decoded], level: float = 0.95) -> bool:
     return all(d.accuracy >= level for d in decoded.values())
 
 
+CEILING_SENTENCE = ("**Every subject is decoded at 95 % or better**: the matrices are (nearly) diagonal, so their agreement "
+                    "reflects accuracy, not shared confusions, and the off-diagonal rho is undefined.")
+
+
 def consistency_values(table: pd.DataFrame, ceiling: bool) -> dict:
     """The chapter's results on consistency: smallest rho, largest p, every pair, and the ceiling flag."""
     return {"brain_consistency_min_rho": float(table.rho.min()), "brain_consistency_max_p": float(table.p.max()),
             "brain_consistency_pairs": table.round(4).to_dict(orient="records"),
             "brain_decoding_at_ceiling": bool(ceiling)}
+
+
+def split_values(comparison: pd.DataFrame) -> dict:
+    """The mean accuracy with the pooled (paper) ROI and its gain over the training-only ROI, from
+    :func:`split_comparison`."""
+    return {"brain_accuracy_mean_paper_split": float(comparison.loc["mean", "pooled ROI (paper)"]),
+            "brain_accuracy_gain_paper_split": float(comparison.loc["mean", "gain"])}
 
 
 def split_comparison(decoded: dict[str, Decoded], decoded_paper: dict[str, Decoded]) -> pd.DataFrame:
@@ -274,3 +293,38 @@ def split_comparison(decoded: dict[str, Decoded], decoded_paper: dict[str, Decod
     table.loc["mean"] = table.mean()
     table["gain"] = table["pooled ROI (paper)"] - table["training-only ROI"]
     return table
+
+
+def network_patterns(activations: np.ndarray, clips) -> np.ndarray:
+    """One pattern per clip from a network area's per-TR activations (array of shape (n_clips, 10, F)): the mean
+    over the clip's TRs, array of shape (len(clips), F). A network has no haemodynamic lag, so no TR is shifted."""
+    return np.asarray(activations, np.float64)[np.asarray(clips)].mean(axis=1)
+
+
+def decode_network(pipe, name: str = "BAN", area: str = "T2T3", replicate: int = 0,
+                   decoder: GenreDecoder | None = None) -> dict:
+    """Genre decoded from a network's activity with the brain decoding's decoder (:class:`GenreDecoder`, C by
+    leave-one-run-out over the 12 training runs): trained on the 480 training clips' patterns of ``area``
+    (:func:`network_patterns`), tested on the 60 test clips. Returns ``accuracy``, ``n_clips``, ``chance``,
+    ``C``, the training ``seed`` and the row-normalised ``confusion`` (10 x 10 nested lists)."""
+    from ..config import network_seed
+
+    design = pipe.design()
+    acts = pipe.responses(name, replicate=replicate)["activations"][area]
+    train, test = np.nonzero(design.training_clips)[0], np.asarray(design.test_clips)
+    runs = design.clips.runs.to_numpy()
+    groups = np.array([runs[c][0] for c in train])          # the run a clip is first heard in (later: a lead repeat)
+    decoder = decoder or GenreDecoder()
+    decoder.fit(network_patterns(acts, train), design.genre[train], groups)
+    pred = decoder.predict(network_patterns(acts, test))
+    true = design.genre[test]
+    return {"accuracy": float((pred == true).mean()), "n_clips": int(len(test)), "chance": 1 / len(GENRES),
+            "C": decoder.C_, "seed": network_seed(pipe.seed, replicate), "network": name, "area": area,
+            "confusion": confusion_matrix(true, pred).round(4).tolist()}
+
+
+def network_sentence(decoded: dict, readout: float) -> str:
+    """:func:`decode_network`'s result in words, beside the network's own read-out accuracy ``readout``."""
+    return (f"Genre decoded from {decoded['network']}'s {decoded['area']} activity (first training seed): "
+            f"**{decoded['accuracy']:.2f}** of the {decoded['n_clips']} test clips (chance {decoded['chance']:.2f}); "
+            f"its own read-out: {readout:.2f}.")

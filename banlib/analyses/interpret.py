@@ -272,8 +272,23 @@ def gradcam_deletion_by_area(ex: Explained, clips, random_auc: pd.Series, areas)
     return pd.DataFrame(rows)
 
 
-def reading_table(ex: Explained, maps: dict[int, dict]) -> pd.DataFrame:
-    """The paper's reading per method: mean intensity rho and low-half share over the explained clips."""
+def reading_rows(ex: Explained, maps: dict[int, dict]) -> pd.DataFrame:
+    """The paper's reading per explained clip and method: ``clip method intensity_rho low_half_share``."""
     rows = [{"clip": ex.names[i], "method": meth, **intensity_and_frequency(ex.crops[i], m[meth])}
             for i, m in maps.items() for meth in METHODS]
-    return pd.DataFrame(rows).groupby("method")[["intensity_rho", "low_half_share"]].mean()
+    return pd.DataFrame(rows)
+
+
+READING_REASONS = {"reading_per_clip": "rho is undefined for a map without variation"}
+
+
+def reading_values(reading: pd.DataFrame, ex: Explained, maps: dict[int, dict]) -> dict:
+    """The chapter's results on the paper's reading: the means per method (``reading``, :func:`reading_table`) and
+    every clip's (``reading_per_clip``)."""
+    return {"intensity_rho": reading.intensity_rho.round(4).to_dict(), "low_half_share": reading.low_half_share.round(4).to_dict(),
+            "reading_per_clip": reading_rows(ex, maps).round(4).to_dict(orient="records")}
+
+
+def reading_table(ex: Explained, maps: dict[int, dict]) -> pd.DataFrame:
+    """The paper's reading per method: mean intensity rho and low-half share over the explained clips."""
+    return reading_rows(ex, maps).groupby("method")[["intensity_rho", "low_half_share"]].mean()

@@ -193,10 +193,12 @@ def recurrence_grid(per_seed: pd.DataFrame) -> pd.Series:
 
 
 def grid_values(per_seed: pd.DataFrame, widths) -> dict:
-    """The grid's results: mean (``recurrence_grid``), sd over seeds (``recurrence_grid_sd``, with two seeds
-    or more), whether it is at ceiling, and the widths it was trained at."""
+    """The grid's results: mean (``recurrence_grid``), every seed's accuracy (``recurrence_grid_per_seed``,
+    ``{structure: {seed: accuracy}}``), sd over seeds (``recurrence_grid_sd``, with two seeds or more), whether it is
+    at ceiling, and the widths it was trained at."""
     grid = recurrence_grid(per_seed)
     out = {"recurrence_grid": grid.to_dict(), "recurrence_grid_at_ceiling": grid_at_ceiling(grid),
+           "recurrence_grid_per_seed": {k: {str(s): float(v) for s, v in row.items()} for k, row in per_seed.iterrows()},
            "recurrence_grid_widths": list(widths), "recurrence_grid_seeds": int(per_seed.shape[1])}
     if per_seed.shape[1] > 1:
         out["recurrence_grid_sd"] = per_seed.std(axis=1).to_dict()

@@ -298,25 +298,31 @@ class Pipeline:
             self._spectrogram_digests[norm] = stimuli_digest(self.stimulus_spectrograms(norm))
         return self._spectrogram_digests[norm]
 
-    def responses(self, name: str = "BAN", passes=None, replicate: int = 0) -> dict:
+    def responses(self, name: str = "BAN", passes=None, replicate: int = 0, widths=None) -> dict:
         """A trained network on the 540 stimuli: ``activations`` {area: array of shape (540, 10, F)},
-        ``predictions`` {clip name: genre} for the 60 test clips, the ``model`` and its ``history``. Cached."""
-        key = (name, None if passes is None else tuple(passes), replicate)
+        ``predictions`` {clip name: genre} for the 60 test clips, the ``model`` and its ``history``. Cached.
+        ``widths`` other than the profile's: a network of the recurrence grid (:meth:`grid_responses`)."""
+        key = (name, None if passes is None else tuple(passes), replicate, None if widths is None else tuple(widths))
         if key not in self._responses_cache:
-            self._responses_cache[key] = self._responses(name, passes, replicate)
+            self._responses_cache[key] = self._responses(name, passes, replicate, widths)
         return self._responses_cache[key]
 
-    def _responses(self, name: str, passes, replicate: int = 0) -> dict:
+    def grid_responses(self, passes, replicate: int = 0) -> dict:
+        """:meth:`responses` of the recurrence grid's network with ``passes`` (see :meth:`grid_network`)."""
+        name, passes, widths = self._grid_args(passes)
+        return self.responses(name, passes, replicate, widths)
+
+    def _responses(self, name: str, passes, replicate: int = 0, widths=None) -> dict:
         from ..config import GENRES
         from ..models.activations import AREAS, area_activations, read_cached, responses_key, write_cached
         from ..models.train import SpectrogramSet, predict
 
-        model, history, norm = self.network(name, passes, replicate=replicate)
+        model, history, norm = self.network(name, passes, widths, replicate=replicate)
         specs = self.stimulus_spectrograms(norm)
         design = self.design()
         test = design.test_clips
         names = design.clip_names(test)
-        crop = self.config(name, passes).crop_frames
+        crop = self.config(name, passes, widths).crop_frames
         # kept on disk, keyed by the weights and the stimuli: the next chapter, and a book on other data
         # with the same networks and stimuli (the real route's mirror), read them instead of computing them
         key = responses_key(model, self.stimulus_digest(norm), AREAS, crop, tuple(names), self.device)

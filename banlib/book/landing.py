@@ -34,7 +34,7 @@ def summary(build: Build) -> dict[str, list[str]]:
         notes = ["This build could not name the code's commit (`unknown`): it did not record why."]
     return {"data": build.data_labels, "data_versions": infos, "parameters": params,
             "banlib": build.versions, "commits": build.commits, "chapters": list(build.results),
-            "commit_notes": notes}
+            "commit_notes": notes, "scorecard": scorecard_line(build)}
 
 
 def _problems(build: Build | None) -> list[str]:
@@ -42,6 +42,23 @@ def _problems(build: Build | None) -> list[str]:
     if build is None:
         return []
     return [f"- `{Path(f).name}`: {why}" for f, why in sorted(build.problems.items())]
+
+
+def scorecard_line(build: Build) -> str | None:
+    """What the build's scorecard counts, in words (None when chapter 07 did not run): on the twin, how many claims
+    are planted (calibration) and left out of the tally."""
+    card = (build.results.get("07_scorecard") or {}).get("values") or {}
+    if "scorecard_tallied" not in card:
+        return None
+    counts = {k.removeprefix("scorecard_").replace("_", " "): v for k, v in card.items()
+              if k.startswith("scorecard_") and k not in ("scorecard_tallied", "scorecard_planted")
+              and isinstance(v, int)}
+    tally = ", ".join(f"{n} {v.replace(' twin', ' (twin)')}" for v, n in counts.items())
+    if card.get("scorecard_planted"):
+        return (f"{card['scorecard_tallied']} claims counted ({tally}); {card['scorecard_planted']} claims are planted "
+                f"by the twin's generator and read *planted (calibration)*, outside the tally. *Replicated* and *not "
+                f"replicated* appear only on real data")
+    return f"{card['scorecard_tallied']} claims counted ({tally})"
 
 
 def build_box(out: str | Path, publishing: Publishing | None = None) -> str:
@@ -74,6 +91,8 @@ def build_box(out: str | Path, publishing: Publishing | None = None) -> str:
         item("Chapters run", [f"{len(facts['chapters'])} ({', '.join(facts['chapters'])})"])
         for note in facts["commit_notes"]:
             lines.append(f"- **Commit note**: {note}")
+        if facts["scorecard"]:
+            item("Scorecard", [facts["scorecard"] + " ({doc}`notebooks/07_scorecard`)"])
         lines.append("- **Numbers**: every value is in `results/<chapter>.json`, published beside these pages"
                      + (f" ([`results/07_scorecard.json`]({pub.permalink('results/07_scorecard.json')}))"
                         if pub.site_url and "07_scorecard" in facts["chapters"] else "")

@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import __version__
 from ..files import read_json_strict, read_results, results_in_progress, write_text
+from ..paper.contract import validate
 from ..provenance import commit_note, git_commit
 
 
@@ -82,8 +83,11 @@ class Results:
 
     def record(self, key: str, value, glue: bool = True, fmt: str | None = None, reason: str | None = None):
         """Store ``value`` under ``key`` (and glue it for the book). Values that are not finite need a
-        ``reason``: they are written as ``null`` and the reason under ``null_reasons[key]``."""
+        ``reason``: they are written as ``null`` and the reason under ``null_reasons[key]``. A key declared in
+        :mod:`banlib.paper.contract` (one a claim reads) must have its declared type and shape
+        (:class:`~banlib.paper.contract.ContractError` otherwise)."""
         value, n_missing = plain(value)
+        validate(self.data["notebook"], key, value)
         if n_missing and not reason:
             raise NonFiniteValue(f"{key}: {n_missing} value(s) are NaN or infinite; record them with a reason "
                                  f"(they are written as null), or do not record a number the data cannot support")

@@ -28,6 +28,10 @@ TABLE2_LABELS = {
 REGIONS = {"HG": (133,), "HS": (175,), "PT": (136,), "LSTG": (134,), "STG/STS/MTG (rest)": (135, 174, 138)}
 # superior temporal gyrus: its four gyral labels and Heschl's sulcus within it
 STG_CODES = (133, 134, 135, 136, 175)
+# the lateral sulcus of the paper's sentence on genre distinctness ("... Heschl's gyrus, the planum temporale, or the
+# lateral sulcus"): Destrieux's posterior segment of the lateral fissure (Lat_Fis-post), the one that borders the
+# planum temporale and Heschl's gyrus (its anterior rami lie in the frontal operculum)
+LATERAL_SULCUS = ("Lat_Fis-post", 141)
 
 CODE_TO_ROI = {code: f"{'LR'[i]}.{roi}" for roi, (_, lc, rc) in TABLE2_LABELS.items()
                for i, code in enumerate((lc, rc))}
@@ -110,6 +114,18 @@ def region(code) -> np.ndarray:
     for name, suffixes in REGIONS.items():
         out[cortical & np.isin(code % 1000, suffixes)] = name
     return out
+
+
+def distinctness_label(code) -> np.ndarray:
+    """The short label of each Destrieux code for the genre-distinctness sentence (``HG``, ``HS``, ``PT``, ``LSTG``
+    or ``LS``, the lateral sulcus; ``""`` elsewhere), hemispheres pooled: str array like ``code``."""
+    code = np.asarray(code)
+    out = np.full(code.shape, "", dtype=object)
+    cortical = is_cortical(code)
+    for name, (_, left, _) in TABLE2_LABELS.items():
+        out[cortical & (code % 1000 == left % 1000)] = name
+    out[cortical & (code % 1000 == LATERAL_SULCUS[1])] = "LS"
+    return out.astype(str)
 
 
 def in_stg(code) -> np.ndarray:

@@ -173,14 +173,27 @@ class RidgeCVEncoder:
         """Pearson r per target between :meth:`predict` and ``Y``, array of shape (n_targets,).
 
         Computed in batches of ``chunk`` targets, so a full subject needs no (n_rows x V) float64 copies."""
+        return self.scores(X, Y)[0]
+
+    def scores(self, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, float]:
+        """:meth:`score` and one Pearson r over every (row, target) pair pooled (prediction and ``Y`` flattened,
+        each centred on its grand mean): ``(r per target of shape (n_targets,), pooled r)``; pooled r is 0 where
+        undefined. Batches as :meth:`score`."""
         X = np.asarray(X, np.float32)
         V = self.coef_.shape[1]
         out = np.empty(V)
+        sums = np.zeros(5)            # sum of pred, y, pred^2, y^2, pred*y
         for lo in range(0, V, self.chunk):
             hi = min(lo + self.chunk, V)
             pred = X @ self.coef_[:, lo:hi] + self.intercept_[lo:hi]
-            out[lo:hi] = pearson_columns(pred, Y[:, lo:hi])
-        return out
+            y = np.asarray(Y[:, lo:hi])
+            out[lo:hi] = pearson_columns(pred, y)
+            p64, y64 = pred.astype(np.float64), y.astype(np.float64)
+            sums += [p64.sum(), y64.sum(), (p64 * p64).sum(), (y64 * y64).sum(), (p64 * y64).sum()]
+        n = X.shape[0] * V
+        cov = sums[4] - sums[0] * sums[1] / n
+        den = np.sqrt(max(sums[2] - sums[0] ** 2 / n, 0.0) * max(sums[3] - sums[1] ** 2 / n, 0.0))
+        return out, float(cov / den) if den > 0 else 0.0
 
 
 class _Folds:

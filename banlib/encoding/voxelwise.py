@@ -61,6 +61,9 @@ class TestRunScores:
         The fit on all training runs (``coef_`` of shape (n_features * n_delays, V)).
     x_mean, x_sd : arrays of shape (n_features * n_delays,)
         Standardisation of the delayed design, from the training rows.
+    pooled_r : float
+        One Pearson r over every (test row, voxel) pair, prediction and response flattened (Eq. 4 read as one
+        correlation over all data points rather than one per voxel).
     """
 
     r: np.ndarray
@@ -68,6 +71,7 @@ class TestRunScores:
     model: RidgeCVEncoder
     x_mean: np.ndarray
     x_sd: np.ndarray
+    pooled_r: float = float("nan")
 
 
 def fit_and_score(source, design, clip_features: np.ndarray, voxels=None, delayer: Delayer = Delayer(),
@@ -108,7 +112,8 @@ def fit_and_score(source, design, clip_features: np.ndarray, voxels=None, delaye
     rows_per_run = VOLUMES_PER_RUN - DROPPED_TRS
     groups = np.repeat(np.arange(len(Xtr) // rows_per_run), rows_per_run)
     model = RidgeCVEncoder(alphas).fit(Xtr, Ytr, groups)
-    return TestRunScores(model.score(Xte, Yte), model.best_alpha_, model, mu, sd)
+    r, pooled = model.scores(Xte, Yte)
+    return TestRunScores(r, model.best_alpha_, model, mu, sd, pooled)
 
 
 def split_half_reliability(Y_test: np.ndarray, n_runs: int = 6, repeats: int = TEST_REPEATS) -> np.ndarray:

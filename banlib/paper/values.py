@@ -48,7 +48,8 @@ PAPER_TABLE2 = {
 # Section V-F: genre maps from the BAN model's weights, 10 principal components
 GENRE_MAP_COMPONENTS = 10
 DISTINCT_LABELS = ("HS", "LSTG")          # genres "more distinctly represented" here ...
-LESS_DISTINCT_LABELS = ("HG", "PT")       # ... than here
+LESS_DISTINCT_LABELS = ("HG", "PT", "LS")  # ... than here; LS: the lateral sulcus (Destrieux Lat_Fis-post)
+DISTINCT_EXCEPTED = ("sub-003",)          # "with the exception of sub-03"
 # Section V-F: which genres dominate which label in the genre maps
 LSTG_GENRES = ("pop", "disco", "country", "hiphop")
 HS_GENRE = "blues"
