@@ -3,9 +3,10 @@
 A claim is *planted* when a constant of :mod:`banlib.twin.brain` or :mod:`banlib.twin.music` sets its answer:
 agreement with the paper there is calibration of the simulator, never replication. Each claim's ``about``
 (:class:`banlib.paper.claims.Claim`) says what quantity it is about; :func:`why_planted` maps that quantity to the
-constant that sets it on the twin, or to None when no constant does. The set is written into the twin's
-``twin.json`` (:func:`banlib.twin.build.make_twin`), reaches every results file's ``source_info`` and is read by the
-scorecard (:func:`banlib.paper.scorecard.planted_set`).
+constant that sets it on the twin, or to None when no constant does. The set is derived when a twin is opened
+(:func:`banlib.twin.open_or_make`, not stored in ``twin.json``: the format stamp ties a twin to the constants it was
+made with), reaches every results file's ``source_info`` and is read by the scorecard
+(:func:`banlib.paper.scorecard.planted_set`).
 """
 from __future__ import annotations
 
